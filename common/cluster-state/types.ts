@@ -1,0 +1,123 @@
+import type { TopologyConfig, TopologyDefinition } from '../../topology-api';
+
+/** Storm's topology states. */
+export type TopologyStatus = 'ACTIVE' | 'INACTIVE' | 'REBALANCING' | 'KILLED';
+
+/** A kill or rebalance waiting out its `-w` seconds (spouts deactivated meanwhile). */
+export interface PendingAction {
+  action: 'kill' | 'rebalance';
+  /** When the action takes effect (ms, Nimbus's clock). */
+  dueMs: number;
+  /** Status to return to after a rebalance. */
+  resumeStatus?: 'ACTIVE' | 'INACTIVE';
+  numWorkers?: number;
+  componentExecutors?: Record<string, number>;
+}
+
+/** `/topologies/<id>`: everything Nimbus knows about a submitted topology. */
+export interface TopologyRecord {
+  v: 1;
+  id: string;
+  name: string;
+  status: TopologyStatus;
+  launchTimeMs: number;
+  owner: string;
+  /** sha256 (hex) of the bundle, also its file name in the bundle store. */
+  bundleHash: string;
+  bundleBytes: number;
+  definition: TopologyDefinition;
+  /** Resolved topology configuration (defaults filled in, frozen at submit). */
+  config: TopologyConfig;
+  numWorkers: number;
+  /** Executors per component, including `__acker` (changes with rebalance; tasks never do). */
+  componentExecutors: Record<string, number>;
+  pending: PendingAction | null;
+}
+
+/** One executor (a contiguous task range) placed on a supervisor's slot. */
+export interface ExecutorAssignment {
+  start: number;
+  end: number;
+  node: string;
+  port: number;
+}
+
+/** `/assignments/<id>`: where every executor of a topology runs. */
+export interface Assignment {
+  v: 1;
+  topologyId: string;
+  executors: ExecutorAssignment[];
+  /** Supervisor id → host. */
+  nodeHost: Record<string, string>;
+  /** `node:port` → when that worker's assignment was made (ms). */
+  workerStartMs: Record<string, number>;
+  /** Bumped on every change so supervisors and workers can tell assignments apart. */
+  seq: number;
+}
+
+/** `/supervisors/<id>` (ephemeral). */
+export interface SupervisorInfo {
+  v: 1;
+  id: string;
+  host: string;
+  ports: number[];
+  usedPorts: number[];
+  startTimeMs: number;
+  timeMs: number;
+  version: string;
+}
+
+/** Counters and latencies of one executor since its worker started (exact counts). */
+export interface ExecutorStats {
+  component: string;
+  start: number;
+  end: number;
+  kind: 'spout' | 'bolt';
+  /** Per stream. */
+  emitted: Record<string, number>;
+  transferred: Record<string, number>;
+  /** Bolts: per input `component:stream`. */
+  executed: Record<string, number>;
+  acked: Record<string, number>;
+  failed: Record<string, number>;
+  /** Sums in ms, divided by the matching count to get averages. */
+  executeMsTotal: number;
+  processMsTotal: number;
+  processCount: number;
+  /** Spouts: sum of complete latencies (ms) over acked tuples. */
+  completeMsTotal: number;
+  /** Fraction of the last window the executor spent executing (0..1+). */
+  capacity: number;
+  uptimeSecs: number;
+}
+
+/** `/workerbeats/<topologyId>/<node>-<port>`. */
+export interface WorkerBeat {
+  v: 1;
+  topologyId: string;
+  node: string;
+  port: number;
+  pid: number;
+  timeMs: number;
+  uptimeSecs: number;
+  rssBytes: number;
+  executors: ExecutorStats[];
+}
+
+/** `/errors/<topologyId>/<component>`: newest last, at most `topology.error.history.size`. */
+export interface ComponentError {
+  error: string;
+  errorTimeMs: number;
+  host: string;
+  port: number;
+  task?: number;
+}
+
+/** `/nimbus` (ephemeral). */
+export interface NimbusInfo {
+  v: 1;
+  host: string;
+  port: number;
+  startTimeMs: number;
+  version: string;
+}

@@ -1,0 +1,146 @@
+import { problemsError } from './errors';
+
+/** A topology's configuration: Storm's key names, plain JSON values. */
+export type TopologyConfig = Record<string, unknown>;
+
+/** Storm's configuration keys that Squall understands, as constants (like Storm's `Config`). */
+export const Config = {
+  TOPOLOGY_NAME: 'topology.name',
+  TOPOLOGY_WORKERS: 'topology.workers',
+  TOPOLOGY_ACKER_EXECUTORS: 'topology.acker.executors',
+  TOPOLOGY_MESSAGE_TIMEOUT_SECS: 'topology.message.timeout.secs',
+  TOPOLOGY_ENABLE_MESSAGE_TIMEOUTS: 'topology.enable.message.timeouts',
+  TOPOLOGY_MAX_SPOUT_PENDING: 'topology.max.spout.pending',
+  TOPOLOGY_TICK_TUPLE_FREQ_SECS: 'topology.tick.tuple.freq.secs',
+  TOPOLOGY_DEBUG: 'topology.debug',
+  TOPOLOGY_EXECUTOR_RECEIVE_BUFFER_SIZE: 'topology.executor.receive.buffer.size',
+  TOPOLOGY_TRANSFER_BATCH_SIZE: 'topology.transfer.batch.size',
+  TOPOLOGY_TRANSFER_BUFFER_BYTES: 'topology.transfer.buffer.bytes',
+  TOPOLOGY_WORKER_CHILDOPTS: 'topology.worker.childopts',
+  TOPOLOGY_RANDOM_SEED: 'topology.random.seed',
+  TOPOLOGY_MAX_TASK_PARALLELISM: 'topology.max.task.parallelism',
+  TOPOLOGY_ERROR_HISTORY_SIZE: 'topology.error.history.size',
+} as const;
+
+type Check = (value: unknown) => string | undefined;
+
+export interface ConfigKeySpec {
+  default: unknown;
+  check: Check;
+  /** May a component override it with `addConfiguration`? */
+  component: boolean;
+  doc: string;
+}
+
+const isInt = (min: number, max = Number.MAX_SAFE_INTEGER): Check => (v) =>
+  typeof v === 'number' && Number.isInteger(v) && v >= min && v <= max ? undefined : `must be an integer from ${min} to ${max}`;
+const isPositiveNumber: Check = (v) => (typeof v === 'number' && Number.isFinite(v) && v > 0 ? undefined : 'must be a number > 0');
+const isBool: Check = (v) => (typeof v === 'boolean' ? undefined : 'must be true or false');
+const isString: Check = (v) => (typeof v === 'string' ? undefined : 'must be a string');
+const nullable = (check: Check): Check => (v) => (v === null ? undefined : check(v));
+
+/** Every `topology.*` key Squall knows, its default and its check. */
+export const TOPOLOGY_CONFIG_SPEC: Readonly<Record<string, ConfigKeySpec>> = {
+  [Config.TOPOLOGY_NAME]: { default: null, check: nullable(isString), component: false, doc: 'Set by submit' },
+  [Config.TOPOLOGY_WORKERS]: { default: 1, check: isInt(1, 1024), component: false, doc: 'Worker processes for the topology' },
+  [Config.TOPOLOGY_ACKER_EXECUTORS]: {
+    default: null,
+    check: nullable(isInt(0, 4096)),
+    component: false,
+    doc: 'Acker tasks; null means one per worker; 0 disables tracking (tuples are acked at once)',
+  },
+  [Config.TOPOLOGY_MESSAGE_TIMEOUT_SECS]: { default: 30, check: isPositiveNumber, component: false, doc: 'Seconds before an un-acked spout tuple fails' },
+  [Config.TOPOLOGY_ENABLE_MESSAGE_TIMEOUTS]: { default: true, check: isBool, component: false, doc: 'Whether spout tuples time out at all' },
+  [Config.TOPOLOGY_MAX_SPOUT_PENDING]: {
+    default: null,
+    check: nullable(isInt(1)),
+    component: true,
+    doc: 'Un-acked tuples allowed per spout task; null is unlimited',
+  },
+  [Config.TOPOLOGY_TICK_TUPLE_FREQ_SECS]: { default: null, check: nullable(isPositiveNumber), component: true, doc: 'Seconds between tick tuples; null is none' },
+  [Config.TOPOLOGY_DEBUG]: { default: false, check: isBool, component: true, doc: 'Log every emitted tuple' },
+  [Config.TOPOLOGY_EXECUTOR_RECEIVE_BUFFER_SIZE]: {
+    default: 1024,
+    check: isInt(2, 1 << 20),
+    component: true,
+    doc: 'Capacity of each executor inbox, in tuples',
+  },
+  [Config.TOPOLOGY_TRANSFER_BATCH_SIZE]: { default: 1024, check: isInt(1, 1 << 16), component: false, doc: 'Most tuples in one frame to another worker' },
+  [Config.TOPOLOGY_TRANSFER_BUFFER_BYTES]: {
+    default: 4 << 20,
+    check: isInt(64 << 10, 256 << 20),
+    component: false,
+    doc: 'Unsent bytes per destination worker before emitters are parked',
+  },
+  [Config.TOPOLOGY_WORKER_CHILDOPTS]: { default: null, check: nullable(isString), component: false, doc: 'Extra node options for worker processes' },
+  [Config.TOPOLOGY_RANDOM_SEED]: { default: null, check: nullable(isInt(0)), component: false, doc: 'Seed for shuffle and ids (tests); null is random' },
+  [Config.TOPOLOGY_MAX_TASK_PARALLELISM]: { default: null, check: nullable(isInt(1)), component: false, doc: 'Caps every component parallelism' },
+  [Config.TOPOLOGY_ERROR_HISTORY_SIZE]: { default: 10, check: isInt(1, 1000), component: false, doc: 'Errors kept per component' },
+};
+
+function nearest(key: string, candidates: readonly string[]): string | undefined {
+  let best: string | undefined;
+  let bestScore = Infinity;
+  for (const c of candidates) {
+    const d = editDistance(key, c);
+    if (d < bestScore) {
+      bestScore = d;
+      best = c;
+    }
+  }
+  return bestScore <= 3 ? best : undefined;
+}
+
+function editDistance(a: string, b: string): number {
+  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    let prev = row[0];
+    row[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const tmp = row[j];
+      row[j] = Math.min(row[j] + 1, row[j - 1] + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
+      prev = tmp;
+    }
+  }
+  return row[b.length];
+}
+
+/**
+ * Lists every problem in a topology (or component) configuration. Keys outside `topology.*` are
+ * the user's own and pass through, as in Storm; an unknown `topology.*` key is most likely a typo
+ * and is refused.
+ */
+export function topologyConfigProblems(conf: TopologyConfig, scope: 'topology' | 'component' = 'topology'): string[] {
+  const problems: string[] = [];
+  if (typeof conf !== 'object' || conf === null || Array.isArray(conf)) return ['configuration must be an object'];
+  const known = Object.keys(TOPOLOGY_CONFIG_SPEC);
+  for (const [key, value] of Object.entries(conf)) {
+    const spec = TOPOLOGY_CONFIG_SPEC[key];
+    if (!spec) {
+      if (key.startsWith('topology.')) {
+        const hint = nearest(key, known);
+        problems.push(`unknown key "${key}"${hint ? ` (did you mean "${hint}"?)` : ''}`);
+      }
+      continue;
+    }
+    if (scope === 'component' && !spec.component) {
+      problems.push(`"${key}" cannot be set per component`);
+      continue;
+    }
+    const why = spec.check(value);
+    if (why) problems.push(`"${key}" ${why} (got ${JSON.stringify(value)})`);
+  }
+  return problems;
+}
+
+/** Validates once and returns a frozen copy with every default filled in. */
+export function resolveTopologyConfig(...layers: TopologyConfig[]): Readonly<TopologyConfig> {
+  const merged: TopologyConfig = {};
+  for (const layer of layers) Object.assign(merged, layer);
+  const problems = topologyConfigProblems(merged);
+  if (problems.length > 0) throw problemsError('ERR_CONFIG_INVALID', 'topology configuration', problems);
+  const out: TopologyConfig = {};
+  for (const [key, spec] of Object.entries(TOPOLOGY_CONFIG_SPEC)) out[key] = spec.default;
+  Object.assign(out, merged);
+  return Object.freeze(out);
+}
