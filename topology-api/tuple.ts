@@ -58,8 +58,10 @@ export class TupleImpl implements Tuple {
   ackLo = 0;
   /** When an executor started processing this tuple (ms, the worker's clock); for process latency. */
   startMs = 0;
-  /** Index of the source stream in the topology's stream table; -1 for system streams. */
+  /** Index of the source stream in the topology's stream table (set by the runtime). */
   streamIndex = -1;
+  /** 0 until a bolt acks (1) or fails (2) it; a second ack or fail is ignored. */
+  done = 0;
 
   constructor(
     readonly values: unknown[],

@@ -86,6 +86,8 @@ export interface ExecutorStats {
   processCount: number;
   /** Spouts: sum of complete latencies (ms) over acked tuples. */
   completeMsTotal: number;
+  /** Spouts: complete-latency histogram, sparse [bucket, count] pairs (common/histogram.ts). */
+  completeHistogram?: number[];
   /** Fraction of the last window the executor spent executing (0..1+). */
   capacity: number;
   uptimeSecs: number;

@@ -1,0 +1,113 @@
+import {
+  ACKER_COMPONENT_ID,
+  Config,
+  type TopologyConfig,
+  type TopologyDefinition,
+  componentIds,
+  getComponent,
+} from '../topology-api';
+
+/** One executor: a contiguous range of a component's tasks, run together. */
+export interface ExecutorRange {
+  component: string;
+  start: number;
+  end: number;
+}
+
+/** One declared stream, numbered the same way in every process. */
+export interface StreamInfo {
+  index: number;
+  component: string;
+  stream: string;
+  fields: string[];
+  direct: boolean;
+}
+
+/**
+ * Task ids, executors and stream numbers of a topology: a pure function of its definition and
+ * configuration, so Nimbus and every worker compute the same table without talking.
+ * Task ids start at 1 and are laid out over component ids in sorted order (`__acker` included),
+ * as Storm does. Tasks never change after submission; executors change with rebalance.
+ */
+export interface TopologyLayout {
+  /** Component of each task id; index 0 is unused. */
+  taskComponent: string[];
+  componentTasks: Record<string, number[]>;
+  executors: ExecutorRange[];
+  ackerTasks: number[];
+  streams: StreamInfo[];
+  /** `component\u0000stream` → stream index. */
+  streamIndex: Map<string, number>;
+}
+
+export function ackerCount(conf: TopologyConfig): number {
+  const ackers = conf[Config.TOPOLOGY_ACKER_EXECUTORS];
+  if (typeof ackers === 'number') return ackers;
+  const workers = conf[Config.TOPOLOGY_WORKERS];
+  return typeof workers === 'number' ? workers : 1;
+}
+
+/** Executors each component starts with: its parallelism (capped by tasks and max parallelism). */
+export function initialExecutors(def: TopologyDefinition, conf: TopologyConfig): Record<string, number> {
+  const cap = typeof conf[Config.TOPOLOGY_MAX_TASK_PARALLELISM] === 'number' ? (conf[Config.TOPOLOGY_MAX_TASK_PARALLELISM] as number) : Infinity;
+  const out: Record<string, number> = {};
+  for (const id of componentIds(def)) {
+    const c = getComponent(def, id)!;
+    out[id] = Math.max(1, Math.min(c.parallelism, c.numTasks, cap));
+  }
+  const ackers = ackerCount(conf);
+  if (ackers > 0) out[ACKER_COMPONENT_ID] = ackers;
+  return out;
+}
+
+export function streamKey(component: string, stream: string): string {
+  return `${component}\u0000${stream}`;
+}
+
+/** Splits `count` tasks into `parts` contiguous, near-equal ranges (Storm's partitionFixed). */
+export function partitionTasks(first: number, count: number, parts: number): Array<[number, number]> {
+  const n = Math.max(1, Math.min(parts, count));
+  const base = Math.floor(count / n);
+  const extra = count % n;
+  const out: Array<[number, number]> = [];
+  let next = first;
+  for (let i = 0; i < n; i++) {
+    const size = base + (i < extra ? 1 : 0);
+    out.push([next, next + size - 1]);
+    next += size;
+  }
+  return out;
+}
+
+export function computeLayout(def: TopologyDefinition, conf: TopologyConfig, componentExecutors?: Record<string, number>): TopologyLayout {
+  const ackers = ackerCount(conf);
+  const executorsWanted = componentExecutors ?? initialExecutors(def, conf);
+  const ids = componentIds(def);
+  if (ackers > 0) ids.push(ACKER_COMPONENT_ID);
+  ids.sort();
+  const taskComponent: string[] = [''];
+  const componentTasks: Record<string, number[]> = {};
+  const executors: ExecutorRange[] = [];
+  for (const id of ids) {
+    const numTasks = id === ACKER_COMPONENT_ID ? ackers : getComponent(def, id)!.numTasks;
+    const first = taskComponent.length;
+    const tasks: number[] = [];
+    for (let i = 0; i < numTasks; i++) {
+      tasks.push(first + i);
+      taskComponent.push(id);
+    }
+    componentTasks[id] = tasks;
+    for (const [start, end] of partitionTasks(first, numTasks, executorsWanted[id] ?? 1)) executors.push({ component: id, start, end });
+  }
+  const streams: StreamInfo[] = [];
+  const streamIndex = new Map<string, number>();
+  for (const id of componentIds(def)) {
+    const c = getComponent(def, id)!;
+    for (const stream of Object.keys(c.streams).sort()) {
+      const info: StreamInfo = { index: streams.length, component: id, stream, fields: c.streams[stream].fields, direct: c.streams[stream].direct };
+      streams.push(info);
+      streamIndex.set(streamKey(id, stream), info.index);
+    }
+  }
+  return { taskComponent, componentTasks, executors, ackerTasks: componentTasks[ACKER_COMPONENT_ID] ?? [], streams, streamIndex };
+}

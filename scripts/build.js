@@ -1,0 +1,37 @@
+#!/usr/bin/env node
+// Transpiles every TypeScript source to dist/ (CommonJS, same layout), with esbuild: ~0.3 s for
+// the whole tree. Type checking is `tsc --noEmit`, run separately by the test command.
+'use strict';
+const esbuild = require('esbuild');
+const fs = require('node:fs');
+const path = require('node:path');
+
+const root = path.resolve(__dirname, '..');
+const dirs = ['topology-api', 'common', 'worker', 'supervisor', 'nimbus', 'local', 'cli', 'examples', 'bench'];
+
+function walk(dir, out) {
+  if (!fs.existsSync(dir)) return out;
+  for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+    const p = path.join(dir, entry.name);
+    if (entry.isDirectory()) walk(p, out);
+    else if (entry.name.endsWith('.ts') && !entry.name.endsWith('.d.ts')) out.push(p);
+  }
+  return out;
+}
+
+const entryPoints = dirs.flatMap((d) => walk(path.join(root, d), []));
+fs.rmSync(path.join(root, 'dist'), { recursive: true, force: true });
+esbuild.buildSync({
+  entryPoints,
+  outdir: path.join(root, 'dist'),
+  outbase: root,
+  format: 'cjs',
+  platform: 'node',
+  target: 'node20',
+  sourcemap: 'linked',
+  logLevel: 'warning',
+});
+// Examples import 'squall' (as users do); inside this package that is the topology API.
+fs.mkdirSync(path.join(root, 'dist', 'node_modules', 'squall'), { recursive: true });
+fs.writeFileSync(path.join(root, 'dist', 'node_modules', 'squall', 'index.js'), "module.exports = require('../../topology-api/index.js');\n");
+fs.writeFileSync(path.join(root, 'dist', 'node_modules', 'squall', 'local.js'), "module.exports = require('../../local/index.js');\n");

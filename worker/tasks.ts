@@ -1,0 +1,387 @@
+import { TupleImpl, type IBolt, type ISpout, type OutputCollector, type SpoutOutputCollector, type Tuple, type TopologyConfig } from '../topology-api';
+import { squallError } from '../common/errors';
+import type { Random } from '../common/random';
+import { RotatingMap } from '../common/rotating-map';
+import { AckKind } from './queues';
+import { checkEmit, undeclaredStream, type Delivery, type OutStream } from './routing';
+import type { ExecutorStatsCollector } from './stats';
+import type { TaskContext } from './context';
+
+export const hrNow: () => number = () => performance.now();
+
+/** What a task needs from its worker besides delivery. */
+export interface TaskHost {
+  readonly delivery: Delivery;
+  readonly random: Random;
+  /** Acking is on (topology.acker.executors > 0). */
+  readonly tracking: boolean;
+  reportError(component: string, task: number, err: unknown): void;
+  debugEmit(component: string, task: number, stream: string, values: unknown[]): void;
+  readonly debug: boolean;
+}
+
+
+/** Fields shared by spout and bolt tasks: output streams and emit checks. */
+abstract class TaskBase {
+  protected readonly defaultOut: OutStream | undefined;
+
+  constructor(
+    readonly taskId: number,
+    readonly component: string,
+    protected readonly host: TaskHost,
+    protected readonly outs: ReadonlyMap<string, OutStream>,
+    protected readonly stats: ExecutorStatsCollector,
+    readonly context: TaskContext,
+    readonly conf: Readonly<TopologyConfig>,
+  ) {
+    this.defaultOut = outs.get('default');
+  }
+
+  protected out(streamId: string | undefined): OutStream {
+    const out = streamId === undefined ? this.defaultOut : this.outs.get(streamId);
+    if (out === undefined) throw undeclaredStream(this.component, streamId ?? 'default', [...this.outs.keys()]);
+    return out;
+  }
+
+  protected checkDirectTarget(out: OutStream, taskId: number): void {
+    if (!out.directTasks.has(taskId)) {
+      throw squallError('ERR_EMIT_DIRECT_INVALID', `component "${this.component}" emitted directly to task ${taskId}, which does not subscribe to stream "${out.id}" with directGrouping`);
+    }
+  }
+
+  reportError(err: unknown): void {
+    this.host.reportError(this.component, this.taskId, err);
+  }
+}
+
+/**
+ * A bolt task: its instance, and the OutputCollector it was prepared with (the task itself, to
+ * avoid a second object and an indirection per emit).
+ */
+export class BoltTask extends TaskBase implements OutputCollector {
+  bolt!: IBolt;
+  /** The tuple whose execute is running, for process latency (acked during its own execute). */
+  private current: TupleImpl | null = null;
+
+  execute(tuple: TupleImpl): void {
+    this.current = tuple;
+    try {
+      this.bolt.execute(tuple);
+    } catch (err) {
+      this.reportError(err);
+      if (tuple.done === 0) this.fail(tuple);
+    }
+    this.current = null;
+    this.stats.executed[tuple.streamIndex]++;
+  }
+
+  emit(values: unknown[], anchors?: Tuple | readonly Tuple[] | null, streamId?: string): number[] {
+    const out = this.out(streamId);
+    checkEmit(this.component, out, values, false);
+    const sent: number[] = [];
+    const subs = out.subscriptions;
+    for (let i = 0; i < subs.length; i++) {
+      const g = subs[i].grouper;
+      if (g === null) continue;
+      if (g.single) {
+        const t = g.choose(values);
+        this.deliver(t, out, values, anchors);
+        sent.push(t);
+      } else {
+        const tasks = g.chooseMany(values);
+        for (let k = 0; k < tasks.length; k++) {
+          this.deliver(tasks[k], out, values, anchors);
+          sent.push(tasks[k]);
+        }
+      }
+    }
+    this.stats.emitted[out.index]++;
+    this.stats.transferred[out.index] += sent.length;
+    if (this.host.debug) this.host.debugEmit(this.component, this.taskId, out.id, values);
+    return sent;
+  }
+
+  emitDirect(taskId: number, values: unknown[], anchors?: Tuple | readonly Tuple[] | null, streamId?: string): void {
+    const out = this.out(streamId);
+    checkEmit(this.component, out, values, true);
+    this.checkDirectTarget(out, taskId);
+    this.deliver(taskId, out, values, anchors);
+    this.stats.emitted[out.index]++;
+    this.stats.transferred[out.index]++;
+    if (this.host.debug) this.host.debugEmit(this.component, this.taskId, out.id, values);
+  }
+
+  /**
+   * Storm's anchoring: for every anchor that belongs to a tree, a fresh 64-bit edge id is XORed
+   * into the anchor's ack value and into the new tuple's id for each of the anchor's roots.
+   */
+  private deliver(task: number, out: OutStream, values: unknown[], anchors: Tuple | readonly Tuple[] | null | undefined): void {
+    let r0 = 0;
+    let h0 = 0;
+    let l0 = 0;
+    let more: number[] | null = null;
+    if (anchors && this.host.tracking) {
+      const random = this.host.random;
+      if (!Array.isArray(anchors)) {
+        const a = anchors as TupleImpl;
+        if (a.root0) {
+          const eh = random.next32();
+          const el = random.next32();
+          a.ackHi ^= eh;
+          a.ackLo ^= el;
+          r0 = a.root0;
+          h0 = eh;
+          l0 = el;
+          const am = a.moreAnchors;
+          if (am !== null) {
+            more = [];
+            for (let i = 0; i < am.length; i += 3) more.push(am[i], eh, el);
+          }
+        }
+      } else {
+        const ids = new Map<number, [number, number]>();
+        for (const anchor of anchors as readonly TupleImpl[]) {
+          if (!anchor.root0) continue;
+          const eh = random.next32();
+          const el = random.next32();
+          anchor.ackHi ^= eh;
+          anchor.ackLo ^= el;
+          xorInto(ids, anchor.root0, eh, el);
+          const am = anchor.moreAnchors;
+          if (am !== null) for (let i = 0; i < am.length; i += 3) xorInto(ids, am[i], eh, el);
+        }
+        for (const [root, [hi, lo]] of ids) {
+          if (r0 === 0) {
+            r0 = root;
+            h0 = hi;
+            l0 = lo;
+          } else (more ??= []).push(root, hi, lo);
+        }
+      }
+    }
+    const tuple = new TupleImpl(values, out.fields, this.component, this.taskId, out.id, r0, h0, l0, more);
+    tuple.streamIndex = out.index;
+    this.host.delivery.sendTuple(task, tuple);
+  }
+
+  ack(input: Tuple): void {
+    const t = input as TupleImpl;
+    if (t.done !== 0) return; // a second ack or fail would corrupt the tree's XOR
+    t.done = 1;
+    if (t.root0 && this.host.tracking) {
+      const d = this.host.delivery;
+      d.sendAck(AckKind.Ack, d.ackerFor(t.root0), t.root0, t.edgeHi0 ^ t.ackHi, t.edgeLo0 ^ t.ackLo, 0);
+      const m = t.moreAnchors;
+      if (m !== null) for (let i = 0; i < m.length; i += 3) d.sendAck(AckKind.Ack, d.ackerFor(m[i]), m[i], m[i + 1] ^ t.ackHi, m[i + 2] ^ t.ackLo, 0);
+    }
+    this.countDone(t, this.stats.acked);
+  }
+
+  fail(input: Tuple): void {
+    const t = input as TupleImpl;
+    if (t.done !== 0) return;
+    t.done = 2;
+    if (t.root0 && this.host.tracking) {
+      const d = this.host.delivery;
+      d.sendAck(AckKind.Fail, d.ackerFor(t.root0), t.root0, 0, 0, 0);
+      const m = t.moreAnchors;
+      if (m !== null) for (let i = 0; i < m.length; i += 3) d.sendAck(AckKind.Fail, d.ackerFor(m[i]), m[i], 0, 0, 0);
+    }
+    this.countDone(t, this.stats.failed);
+  }
+
+  resetTimeout(input: Tuple): void {
+    const t = input as TupleImpl;
+    if (!t.root0 || !this.host.tracking) return;
+    const d = this.host.delivery;
+    d.sendAck(AckKind.Reset, d.ackerFor(t.root0), t.root0, 0, 0, 0);
+    const m = t.moreAnchors;
+    if (m !== null) for (let i = 0; i < m.length; i += 3) d.sendAck(AckKind.Reset, d.ackerFor(m[i]), m[i], 0, 0, 0);
+  }
+
+  /**
+   * Process latency: a tuple acked inside its own execute is charged that execute's share of the
+   * batch time (measured by the executor); one acked later is charged the time since it was
+   * dequeued, read from the clock only then.
+   */
+  private countDone(t: TupleImpl, counts: Float64Array): void {
+    counts[t.streamIndex]++;
+    if (t !== this.current && t.startMs > 0) {
+      this.stats.processMsTotal += hrNow() - t.startMs;
+      this.stats.processCount++;
+    }
+  }
+}
+
+function xorInto(ids: Map<number, [number, number]>, root: number, hi: number, lo: number): void {
+  const cur = ids.get(root);
+  if (cur) {
+    cur[0] ^= hi;
+    cur[1] ^= lo;
+  } else ids.set(root, [hi, lo]);
+}
+
+/** A tracked spout tuple waiting for its tree to complete. */
+class PendingSpoutTuple {
+  constructor(
+    readonly msgId: unknown,
+    readonly streamIndex: number,
+    readonly emittedMs: number,
+  ) {}
+}
+
+/** A spout task: its instance, its SpoutOutputCollector (itself) and its pending tuples. */
+export class SpoutTask extends TaskBase implements SpoutOutputCollector {
+  spout!: ISpout;
+  /** Tracked tuples by root id; expire after the message timeout (then `fail` is called). */
+  readonly pending: RotatingMap<number, PendingSpoutTuple>;
+  /** Message ids to ack at once because acking is off: [msgId, streamIndex] pairs. */
+  private immediateAcks: unknown[] = [];
+  /** Emits during the current nextTuple call (to tell an idle spout). */
+  emitsThisCall = 0;
+
+  constructor(
+    taskId: number,
+    component: string,
+    host: TaskHost,
+    outs: ReadonlyMap<string, OutStream>,
+    stats: ExecutorStatsCollector,
+    context: TaskContext,
+    conf: Readonly<TopologyConfig>,
+    buckets: number,
+  ) {
+    super(taskId, component, host, outs, stats, context, conf);
+    this.pending = new RotatingMap<number, PendingSpoutTuple>(buckets, (_root, p) => this.timedOut(p));
+  }
+
+  emit(values: unknown[], messageId?: unknown, streamId?: string): number[] {
+    const out = this.out(streamId);
+    checkEmit(this.component, out, values, false);
+    const tracked = messageId !== undefined && messageId !== null;
+    const sent: number[] = [];
+    const root = tracked && this.host.tracking ? this.host.random.nextId53() : 0;
+    let xh = 0;
+    let xl = 0;
+    const subs = out.subscriptions;
+    for (let i = 0; i < subs.length; i++) {
+      const g = subs[i].grouper;
+      if (g === null) continue;
+      if (g.single) {
+        const t = g.choose(values);
+        if (root !== 0) {
+          const eh = this.host.random.next32();
+          const el = this.host.random.next32();
+          xh ^= eh;
+          xl ^= el;
+          this.send(t, out, values, root, eh, el);
+        } else this.send(t, out, values, 0, 0, 0);
+        sent.push(t);
+      } else {
+        const tasks = g.chooseMany(values);
+        for (let k = 0; k < tasks.length; k++) {
+          if (root !== 0) {
+            const eh = this.host.random.next32();
+            const el = this.host.random.next32();
+            xh ^= eh;
+            xl ^= el;
+            this.send(tasks[k], out, values, root, eh, el);
+          } else this.send(tasks[k], out, values, 0, 0, 0);
+          sent.push(tasks[k]);
+        }
+      }
+    }
+    this.afterEmit(out, messageId, tracked, root, xh, xl, sent.length);
+    return sent;
+  }
+
+  emitDirect(taskId: number, values: unknown[], messageId?: unknown, streamId?: string): void {
+    const out = this.out(streamId);
+    checkEmit(this.component, out, values, true);
+    this.checkDirectTarget(out, taskId);
+    const tracked = messageId !== undefined && messageId !== null;
+    const root = tracked && this.host.tracking ? this.host.random.nextId53() : 0;
+    const eh = root !== 0 ? this.host.random.next32() : 0;
+    const el = root !== 0 ? this.host.random.next32() : 0;
+    this.send(taskId, out, values, root, eh, el);
+    this.afterEmit(out, messageId, tracked, root, eh, el, 1);
+  }
+
+  private send(task: number, out: OutStream, values: unknown[], root: number, eh: number, el: number): void {
+    const tuple = new TupleImpl(values, out.fields, this.component, this.taskId, out.id, root, eh, el, null);
+    tuple.streamIndex = out.index;
+    this.host.delivery.sendTuple(task, tuple);
+  }
+
+  private afterEmit(out: OutStream, messageId: unknown, tracked: boolean, root: number, xh: number, xl: number, transferred: number): void {
+    this.emitsThisCall++;
+    this.stats.emitted[out.index]++;
+    this.stats.transferred[out.index] += transferred;
+    if (this.host.debug) this.host.debugEmit(this.component, this.taskId, out.id, []);
+    if (!tracked) return;
+    if (root === 0) {
+      this.immediateAcks.push(messageId, out.index);
+      return;
+    }
+    this.pending.put(root, new PendingSpoutTuple(messageId, out.index, hrNow()));
+    const d = this.host.delivery;
+    d.sendAck(AckKind.Init, d.ackerFor(root), root, xh, xl, this.taskId);
+  }
+
+  getPendingCount(): number {
+    return this.pending.size();
+  }
+
+  /** Calls `nextTuple` once, then any acks owed because acking is off. */
+  nextTuple(): void {
+    this.emitsThisCall = 0;
+    try {
+      this.spout.nextTuple();
+    } catch (err) {
+      this.reportError(err);
+    }
+    if (this.immediateAcks.length > 0) this.flushImmediateAcks();
+  }
+
+  private flushImmediateAcks(): void {
+    const acks = this.immediateAcks;
+    this.immediateAcks = [];
+    for (let i = 0; i < acks.length; i += 2) {
+      this.stats.acked[acks[i + 1] as number]++;
+      this.callUser('ack', acks[i]);
+    }
+  }
+
+  /** The acker says the tree of `root` completed (or failed). */
+  completed(root: number, ok: boolean): void {
+    const p = this.pending.remove(root);
+    if (p === undefined) return; // already timed out and failed
+    if (ok) {
+      const ms = hrNow() - p.emittedMs;
+      this.stats.acked[p.streamIndex]++;
+      this.stats.completeMsTotal += ms;
+      this.stats.complete.recordMs(ms);
+      this.callUser('ack', p.msgId);
+    } else {
+      this.stats.failed[p.streamIndex]++;
+      this.callUser('fail', p.msgId);
+    }
+  }
+
+  resetPending(root: number): void {
+    const p = this.pending.get(root);
+    if (p !== undefined) this.pending.put(root, p);
+  }
+
+  private timedOut(p: PendingSpoutTuple): void {
+    this.stats.failed[p.streamIndex]++;
+    this.callUser('fail', p.msgId);
+  }
+
+  callUser(method: 'ack' | 'fail' | 'activate' | 'deactivate' | 'close', arg?: unknown): void {
+    try {
+      this.spout[method]?.(arg);
+    } catch (err) {
+      this.reportError(err);
+    }
+  }
+}
