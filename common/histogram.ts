@@ -70,7 +70,9 @@ export class Histogram {
       h.total += pairs[i + 1];
     }
     h.sumUs = sumUs;
-    h.maxUs = maxUs;
+    let top = 0;
+    for (let i = 0; i + 1 < pairs.length; i += 2) top = Math.max(top, upperBoundUs(pairs[i]));
+    h.maxUs = maxUs > 0 ? maxUs : top;
     return h;
   }
 }

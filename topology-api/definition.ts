@@ -45,7 +45,8 @@ const ID_PATTERN = /^[A-Za-z0-9_.\-:]+$/;
 
 function checkComponentShape(id: string, c: ComponentDefinition, problems: string[]): void {
   if (!Number.isInteger(c.parallelism) || c.parallelism < 1) problems.push(`component "${id}": parallelism must be an integer >= 1 (got ${c.parallelism})`);
-  if (!Number.isInteger(c.numTasks) || c.numTasks < 1) problems.push(`component "${id}": numTasks must be an integer >= 1 (got ${c.numTasks})`);
+  // numTasks defaults to parallelism: report it only when set to something else
+  if (c.numTasks !== c.parallelism && (!Number.isInteger(c.numTasks) || c.numTasks < 1)) problems.push(`component "${id}": numTasks must be an integer >= 1 (got ${c.numTasks})`);
   for (const p of topologyConfigProblems(c.config ?? {}, 'component')) problems.push(`component "${id}" configuration: ${p}`);
   for (const [streamId, stream] of Object.entries(c.streams ?? {})) {
     if (isReservedName(streamId)) problems.push(`component "${id}": stream "${streamId}" starts with "__", which is reserved for system streams`);

@@ -1,0 +1,49 @@
+import type { ComponentSummary } from '../common/stats-summary';
+import { formatRate, table } from './format';
+
+export interface ComponentsView {
+  spouts: ComponentSummary[];
+  bolts: ComponentSummary[];
+}
+
+/** The final per-component table. */
+export function componentTable(view: ComponentsView): string {
+  const rows = [...view.spouts, ...view.bolts].map((c) => [
+    c.componentId,
+    c.type,
+    c.executors,
+    c.emitted,
+    c.transferred,
+    c.type === 'bolt' ? c.executed : '-',
+    c.acked,
+    c.failed,
+    c.type === 'spout' ? `${c.completeLatency.toFixed(3)} (complete)` : `${c.executeLatency.toFixed(3)} (execute)`,
+    c.type === 'bolt' ? c.capacity.toFixed(3) : '-',
+    c.lastError ? c.lastError.split('\n')[0].slice(0, 60) : '',
+  ]);
+  return table(['component', 'type', 'executors', 'emitted', 'transferred', 'executed', 'acked', 'failed', 'latency ms', 'capacity', 'last error'], rows);
+}
+
+/** Work done per component: emitted for spouts, executed for bolts. */
+export function workCounts(view: ComponentsView): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const s of view.spouts) out.set(s.componentId, s.emitted);
+  for (const b of view.bolts) out.set(b.componentId, b.executed);
+  return out;
+}
+
+/** One progress line: rates since the previous sample. */
+export function progressLine(prev: ComponentsView, cur: ComponentsView, seconds: number, elapsedSecs: number): string {
+  const before = workCounts(prev);
+  const parts: string[] = [];
+  for (const [id, n] of workCounts(cur)) {
+    if (id.startsWith('__')) continue;
+    parts.push(`${id} ${formatRate((n - (before.get(id) ?? 0)) / seconds)}`);
+  }
+  const acked = (v: ComponentsView): number => v.spouts.reduce((a, s) => a + s.acked, 0);
+  const failed = (v: ComponentsView): number => v.spouts.reduce((a, s) => a + s.failed, 0);
+  parts.push(`acked ${formatRate((acked(cur) - acked(prev)) / seconds)}`);
+  const f = failed(cur) - failed(prev);
+  if (f > 0) parts.push(`failed ${formatRate(f / seconds)}`);
+  return `[${elapsedSecs.toFixed(0).padStart(4)}s] ${parts.join(' | ')}`;
+}
