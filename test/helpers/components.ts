@@ -111,3 +111,8 @@ export async function until(cond: () => boolean, what: string, timeoutMs = 10_00
 export async function turns(n = 5): Promise<void> {
   for (let i = 0; i < n; i++) await new Promise((r) => setImmediate(r));
 }
+
+/** Numbers (or anything) sorted numerically, for comparing sets of message ids. */
+export function sorted(values: readonly unknown[]): number[] {
+  return [...values].map(Number).sort((a, b) => a - b);
+}

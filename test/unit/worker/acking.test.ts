@@ -12,7 +12,7 @@ import {
 } from '../../../topology-api';
 import { ManualClock } from '../../../common/clock';
 import { LocalCluster } from '../../../local/local-cluster';
-import { ListSpout, RecordingBolt, SpoutLedger, until, turns, type Seen } from '../../helpers/components';
+import { ListSpout, RecordingBolt, SpoutLedger, sorted, until, turns, type Seen } from '../../helpers/components';
 
 const range = (n: number): unknown[][] => Array.from({ length: n }, (_, i) => [i]);
 
@@ -82,7 +82,7 @@ describe('acking through the runtime', () => {
     await until(() => ledger.acked.length === 100, 'all acked');
     expect(seen).toHaveLength(200);
     expect(ledger.failed).toEqual([]);
-    expect([...ledger.acked].sort((a, b) => (a as number) - (b as number))).toEqual(range(100).map((v) => v[0]));
+    expect(sorted(ledger.acked)).toEqual(range(100).map((v) => v[0]));
     expect(cluster.runtimeOf('t').pendingCounts()).toEqual({ spoutPending: 0, ackerTrees: 0 });
     const info = await cluster.getTopologyInfo('t');
     expect(info.spouts[0]).toMatchObject({ emitted: 100, transferred: 100, acked: 100, failed: 0 });
@@ -111,7 +111,7 @@ describe('acking through the runtime', () => {
       b.setBolt('sink', () => new FlakySink(new Set([3, 7, 11])), 1).shuffleGrouping('double');
     });
     await until(() => ledger.acked.length === 30, 'all acked after replays');
-    expect([...ledger.failed].sort((a, b) => (a as number) - (b as number))).toEqual([3, 7, 11]);
+    expect(sorted(ledger.failed)).toEqual([3, 7, 11]);
     expect(new Set(ledger.acked).size).toBe(30);
     expect(ledger.emitted).toHaveLength(33);
   });
@@ -146,7 +146,7 @@ describe('acking through the runtime', () => {
     dropping = false;
     clock.advance(5_001); // rotation every 5 s: timed out within 10–15 s
     await until(() => ledger.acked.length === 4, 'replayed and acked');
-    expect(ledger.failed.sort()).toEqual([0, 1, 2, 3]);
+    expect(sorted(ledger.failed)).toEqual([0, 1, 2, 3]);
     expect(seen).toHaveLength(8);
   });
 
