@@ -32,6 +32,8 @@ export interface TopologyRecord {
   /** Executors per component, including `__acker` (changes with rebalance; tasks never do). */
   componentExecutors: Record<string, number>;
   pending: PendingAction | null;
+  /** Secret (hex) of this topology's worker-link HMAC handshake; never served over REST. */
+  linkSecret: string;
 }
 
 /** One executor (a contiguous task range) placed on a supervisor's slot. */
