@@ -52,10 +52,14 @@ export class ExecutorStatsCollector {
     this.windowBusyMs += ms;
   }
 
-  /** Capacity (busy fraction) over the window since the last call; Storm's "capacity". */
+  /**
+   * Capacity (busy fraction) over the window since the last roll; Storm's "capacity". A window
+   * shorter than a second is kept open, so two reads in quick succession do not report zero.
+   */
   rollCapacity(nowMs: number): number {
     const span = nowMs - this.windowStartMs;
-    if (span > 0) this.lastCapacity = this.windowBusyMs / span;
+    if (span < 1000) return this.lastCapacity;
+    this.lastCapacity = this.windowBusyMs / span;
     this.windowBusyMs = 0;
     this.windowStartMs = nowMs;
     return this.lastCapacity;
