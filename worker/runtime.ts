@@ -218,7 +218,7 @@ export class WorkerRuntime implements Delivery, TaskHost {
       if (!bolt.inputs.some((i) => i.component === ex.component)) continue;
       for (const t of this.layout.componentTasks[boltId]) queues.add(this.queueFor(t));
     }
-    if (this.tracking) for (const t of this.layout.ackerTasks) queues.add(this.queueFor(t));
+    // acker queues never park anyone, local or remote (acks must always flow): not checked
     if (ex instanceof BoltExecutor) queues.delete(ex.inbox);
     queues.delete(NEVER_FULL);
     return [...queues];
@@ -247,8 +247,10 @@ export class WorkerRuntime implements Delivery, TaskHost {
     if (inbox !== undefined) {
       inbox.push(task, tuple);
       if (!this.inTurn) this.wake();
-    } else if (this.opts.remote) this.opts.remote.sendTuple(task, tuple);
-    else throw squallError('ERR_INTERNAL', `no route to task ${task}`);
+    } else if (this.opts.remote) {
+      this.opts.remote.sendTuple(task, tuple);
+      if (!this.inTurn) this.wake(); // sends outside a turn are flushed by the next one
+    } else throw squallError('ERR_INTERNAL', `no route to task ${task}`);
   }
 
   sendAck(kind: AckKind, destTask: number, root: number, hi: number, lo: number, spoutTask: number): void {
@@ -256,8 +258,10 @@ export class WorkerRuntime implements Delivery, TaskHost {
     if (q !== undefined) {
       q.push(kind, destTask, root, hi, lo, spoutTask);
       if (!this.inTurn) this.wake();
-    } else if (this.opts.remote) this.opts.remote.sendAck(kind, destTask, root, hi, lo, spoutTask);
-    else throw squallError('ERR_INTERNAL', `no route to task ${destTask}`);
+    } else if (this.opts.remote) {
+      this.opts.remote.sendAck(kind, destTask, root, hi, lo, spoutTask);
+      if (!this.inTurn) this.wake();
+    } else throw squallError('ERR_INTERNAL', `no route to task ${destTask}`);
   }
 
   ackerFor(root: number): number {
