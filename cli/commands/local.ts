@@ -38,7 +38,6 @@ async function runLocal(ctx: CliContext, argv: LocalArgs): Promise<void> {
   const started = performance.now();
   const overrides = parseConfigArgs(argv.c);
   const bundle = await buildBundle(argv.file);
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
   const loaded = await resolveTopologyExport(require(bundle.file), argv.file);
   const name = argv.name ?? defaultName(argv.file);
   const cluster = new LocalCluster({ logger: createLogger({ level: argv['log-level'], name: 'squall-local' }) });
