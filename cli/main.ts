@@ -2,6 +2,7 @@ import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { processContext } from './context';
 import { localCommand } from './commands/local';
+import { activationCommand, killCommand, listCommand, monitorCommand, rebalanceCommand, submitCommand } from './commands/cluster';
 
 /** The `squall` command line (Storm's verbs). */
 export function buildCli(argv: string[], ctx = processContext()) {
@@ -9,6 +10,13 @@ export function buildCli(argv: string[], ctx = processContext()) {
     .scriptName('squall')
     .usage('$0 <command> [options]')
     .command(localCommand(ctx))
+    .command(submitCommand(ctx))
+    .command(listCommand(ctx))
+    .command(killCommand(ctx))
+    .command(activationCommand(ctx, 'activate'))
+    .command(activationCommand(ctx, 'deactivate'))
+    .command(rebalanceCommand(ctx))
+    .command(monitorCommand(ctx))
     .demandCommand(1, 'Name a command (see --help).')
     .strict()
     .recommendCommands()

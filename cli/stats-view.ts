@@ -1,4 +1,5 @@
 import type { ComponentSummary } from '../common/stats-summary';
+import type { BoltEntry, SpoutEntry } from '../common/protocol/rest';
 import { formatRate, table } from './format';
 
 export interface ComponentsView {
@@ -46,4 +47,47 @@ export function progressLine(prev: ComponentsView, cur: ComponentsView, seconds:
   const f = failed(cur) - failed(prev);
   if (f > 0) parts.push(`failed ${formatRate(f / seconds)}`);
   return `[${elapsedSecs.toFixed(0).padStart(4)}s] ${parts.join(' | ')}`;
+}
+
+const num = (s: string | number): number => (typeof s === 'number' ? s : Number(s) || 0);
+
+/** Nimbus's topology page (Storm UI fields) as the CLI's component view. */
+export function pageToView(page: { spouts: SpoutEntry[]; bolts: BoltEntry[] }): ComponentsView {
+  const base = { errorHost: '', errorPort: null, errorTime: null };
+  return {
+    spouts: page.spouts.map((s) => ({
+      ...base,
+      componentId: s.spoutId,
+      type: 'spout' as const,
+      executors: s.executors,
+      tasks: s.tasks,
+      emitted: s.emitted,
+      transferred: s.transferred,
+      acked: s.acked,
+      failed: s.failed,
+      executed: 0,
+      executeLatency: 0,
+      processLatency: 0,
+      completeLatency: num(s.completeLatency),
+      capacity: 0,
+      lastError: s.lastError,
+    })),
+    bolts: page.bolts.map((b) => ({
+      ...base,
+      componentId: b.boltId,
+      type: 'bolt' as const,
+      executors: b.executors,
+      tasks: b.tasks,
+      emitted: b.emitted,
+      transferred: b.transferred,
+      acked: b.acked,
+      failed: b.failed,
+      executed: b.executed,
+      executeLatency: num(b.executeLatency),
+      processLatency: num(b.processLatency),
+      completeLatency: 0,
+      capacity: num(b.capacity),
+      lastError: b.lastError,
+    })),
+  };
 }

@@ -44,6 +44,7 @@ export const ERROR_TABLE = {
   ERR_NIMBUS_UNREACHABLE: { status: 503, title: 'Nimbus unreachable' },
   ERR_NIMBUS_RESPONSE: { status: 502, title: 'Unexpected answer from Nimbus' },
   ERR_NOT_LEADER: { status: 503, title: 'Nimbus is not ready' },
+  ERR_BUSY: { status: 503, title: 'Too many requests in progress' },
 
   // Worker links and frames
   ERR_FRAME_TOO_LARGE: { status: 413, title: 'Frame too large' },
@@ -61,6 +62,7 @@ export const ERROR_TABLE = {
   ERR_STATE_NO_NODE: { status: 404, title: 'Cluster state node missing' },
   ERR_WORKER_START_FAILED: { status: 500, title: 'Worker failed to start' },
   ERR_WORKER_HUNG: { status: 500, title: 'Worker stopped heartbeating' },
+  ERR_WORKER_CRASHED: { status: 500, title: 'Worker process died' },
   ERR_USER_CODE: { status: 500, title: 'User code threw' },
   ERR_CLOSED: { status: 503, title: 'Already closed' },
   ERR_TIMEOUT: { status: 504, title: 'Timed out' },

@@ -10,7 +10,7 @@
 import { errorCode, squallError } from '../errors';
 import { silentLogger, type Logger } from '../logging';
 import { statePaths, type StatePaths } from './paths';
-import type { StateStore, Watcher } from './store';
+import type { ConnectionListener, StateStore, Watcher } from './store';
 import type { Assignment, ComponentError, NimbusInfo, SupervisorInfo, TopologyRecord, WorkerBeat } from './types';
 
 /** The record version this code writes and reads. */
@@ -48,6 +48,11 @@ export class ClusterState {
   }
 
   /** Creates the top-level nodes (optional: every write creates missing parents). */
+  /** Connection events of the underlying store (re-arm watches after 'expired' → 'reconnected'). */
+  onConnectionChange(listener: ConnectionListener): () => void {
+    return this.store.onConnectionChange(listener);
+  }
+
   async ensureLayout(): Promise<void> {
     const p = this.paths;
     for (const path of [p.topologies(), p.assignments(), p.supervisors(), p.workerBeatsRoot(), p.errorsRoot()]) {

@@ -141,7 +141,12 @@ export interface TopologyPage {
   workers: WorkerEntry[];
   configuration: Record<string, unknown>;
   schedulerDisplayResource?: string;
+  /** Worker start failures (`/errors/<id>/__worker`), newest first. */
+  workerErrors: Array<{ error: string; errorHost: string; errorPort: number; errorTime: number; errorLapsedSecs: number }>;
 }
+
+/** Component name under which supervisors report worker start failures. */
+export const WORKER_ERRORS_COMPONENT = '__worker';
 
 export interface ExecutorEntry {
   id: string;

@@ -1,0 +1,43 @@
+import * as fs from 'node:fs';
+import { squallError } from '../topology-api';
+import { resolveDaemonConfig, type DaemonConfig } from '../common/config';
+import { parseConfigArgs } from './config-args';
+
+export interface ConfigArgs {
+  config?: string;
+  c?: string[];
+}
+
+/**
+ * Daemon configuration for a CLI command: defaults < the JSON file given with --config (or
+ * $SQUALL_CONF) < -c key=value flags < command-specific flags. Validated once, frozen.
+ */
+export function loadDaemonConfig(args: ConfigArgs, flags: Record<string, unknown> = {}): { daemon: DaemonConfig; topology: Record<string, unknown> } {
+  const file = args.config ?? process.env.SQUALL_CONF;
+  let fromFile: Record<string, unknown> = {};
+  if (file) {
+    let text: string;
+    try {
+      text = fs.readFileSync(file, 'utf8');
+    } catch (err) {
+      throw squallError('ERR_CONFIG_INVALID', `cannot read config file ${file}: ${(err as Error).message}`);
+    }
+    try {
+      fromFile = JSON.parse(text) as Record<string, unknown>;
+    } catch (err) {
+      throw squallError('ERR_CONFIG_INVALID', `config file ${file} is not JSON: ${(err as Error).message}`);
+    }
+    if (typeof fromFile !== 'object' || fromFile === null || Array.isArray(fromFile)) throw squallError('ERR_CONFIG_INVALID', `config file ${file} must hold a JSON object`);
+  }
+  const overrides = parseConfigArgs(args.c);
+  const merged = { ...fromFile, ...overrides };
+  const topology: Record<string, unknown> = {};
+  const daemon: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(merged)) (k.startsWith('topology.') ? topology : daemon)[k] = v;
+  return { daemon: resolveDaemonConfig(daemon, flags), topology };
+}
+
+export function nimbusUrl(conf: DaemonConfig, override?: string): string {
+  if (override) return override.includes('://') ? override : `http://${override}`;
+  return `http://${conf['nimbus.host'] as string}:${conf['nimbus.port'] as number}`;
+}

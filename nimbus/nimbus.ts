@@ -1,0 +1,492 @@
+/**
+ * Nimbus's core, without HTTP: submission, the topology state machine, scheduling and dead-worker
+ * detection, plus the read side the REST app serves (read-side.ts). Cluster state is the truth;
+ * Nimbus, the only writer of topology records and assignments, keeps a copy of both in memory
+ * (topology-table.ts).
+ *
+ * Every mutation (submit's final step, activate, deactivate, kill, rebalance, a pending action
+ * falling due, a monitor round) runs through one bounded serial queue, so read-modify-write
+ * sequences never interleave. Probing a bundle (seconds) happens before the queue.
+ *
+ * Time: records carry wall-clock ms (`launchTimeMs`, `pending.dueMs`, `workerStartMs`) so they
+ * survive a restart; liveness uses the monotonic clock. Both come from the injected Clock.
+ */
+import { randomBytes } from 'node:crypto';
+import type { ReadStream } from 'node:fs';
+import type { Clock, TimerHandle } from '../common/clock';
+import type { ClusterState } from '../common/cluster-state/cluster-state';
+import type { Assignment, SupervisorInfo, TopologyRecord } from '../common/cluster-state/types';
+import { cfg, type DaemonConfig } from '../common/config';
+import { describeError, errorCode, squallError } from '../common/errors';
+import type { Logger } from '../common/logging';
+import type {
+  ClusterSummary,
+  ComponentPage,
+  NimbusSummaryEntry,
+  OperationResult,
+  SubmitResult,
+  SupervisorSummaryEntry,
+  TopologySummaryEntry,
+  VisualizationPage,
+} from '../common/protocol/rest';
+import { Config, type TopologyConfig } from '../common/topology';
+import type { BundleProbe } from './bundle-probe';
+import type { BundleStore } from './bundle-store';
+import { WorkerLiveness } from './liveness';
+import { idCounter, newTopologyId } from './names';
+import { NimbusReadSide } from './read-side';
+import { schedule, slotKey } from './scheduler';
+import { SerialQueue } from './serial-queue';
+import { BundleClaims, checkSubmission, draftRecord } from './submission';
+import { TopologyTable } from './topology-table';
+import { step, type RebalanceOptions, type TopologyEvent } from './topology-state';
+import { squallVersion } from './version';
+import type { NimbusTopologyPage } from './views';
+
+export interface NimbusDeps {
+  state: ClusterState;
+  bundles: BundleStore;
+  probe: BundleProbe;
+  clock: Clock;
+  logger: Logger;
+  config: DaemonConfig;
+  /**
+   * Each topology's worker-link secret: 32 bytes from node:crypto by default. Deliberately not
+   * the seeded Random: a 32-bit seed would make every secret guessable.
+   */
+  newSecret?: () => string;
+}
+
+/** Where this Nimbus serves REST (written to `/nimbus`). */
+export interface NimbusAddress {
+  host: string;
+  port: number;
+}
+
+/** Mutations waiting or running at once; more fail with ERR_BUSY. */
+const OPS_PENDING_MAX = 64;
+/** Submissions between upload and record at once (each may hold a probe child). */
+const SUBMISSIONS_IN_FLIGHT_MAX = 4;
+
+export class Nimbus {
+  private readonly state: ClusterState;
+  private readonly bundles: BundleStore;
+  private readonly probe: BundleProbe;
+  private readonly clock: Clock;
+  private readonly logger: Logger;
+  private readonly config: DaemonConfig;
+  private readonly newSecret: () => string;
+  private readonly table = new TopologyTable();
+  private readonly ops = new SerialQueue(OPS_PENDING_MAX);
+  private readonly liveness: WorkerLiveness;
+  private readonly reads: NimbusReadSide;
+  private readonly pendingTimers = new Map<string, TimerHandle>();
+  private readonly claims = new BundleClaims();
+  private monitorTimer: TimerHandle | null = null;
+  private monitorQueued = false;
+  private supervisorWatchArmed = false;
+  private submissionsInFlight = 0;
+  private counter = 0;
+  private address: NimbusAddress = { host: '', port: 0 };
+  private startedAtMs = 0;
+  private started = false;
+  private closed = false;
+  private closing: Promise<void> | null = null;
+
+  constructor(deps: NimbusDeps) {
+    this.state = deps.state;
+    this.bundles = deps.bundles;
+    this.probe = deps.probe;
+    this.clock = deps.clock;
+    this.config = deps.config;
+    this.logger = deps.logger.child({ daemon: 'nimbus' });
+    this.newSecret = deps.newSecret ?? (() => randomBytes(32).toString('hex'));
+    this.liveness = new WorkerLiveness({
+      taskTimeoutMs: cfg.secsToMs(this.config, 'nimbus.task.timeout.secs'),
+      launchGraceMs: cfg.secsToMs(this.config, 'nimbus.task.launch.secs'),
+    });
+    this.reads = new NimbusReadSide({
+      state: this.state,
+      table: this.table,
+      liveness: this.liveness,
+      clock: this.clock,
+      config: this.config,
+      self: () => ({ ...this.address, startedAtMs: this.startedAtMs }),
+    });
+  }
+
+  // ---- lifecycle ----
+
+  /**
+   * Recovers topologies, assignments and pending kills/rebalances from cluster state, registers
+   * `/nimbus`, watches supervisors and starts the monitor (one round at once).
+   */
+  async start(address: NimbusAddress): Promise<void> {
+    if (this.closed) throw squallError('ERR_CLOSED', 'Nimbus is closed');
+    if (this.started) return;
+    this.address = { ...address };
+    this.startedAtMs = this.clock.now();
+    await this.bundles.init();
+    await this.state.ensureLayout();
+    await this.ops.run(() => this.recover());
+    await this.state.setNimbusInfo({ v: 1, host: address.host, port: address.port, startTimeMs: this.clock.wallNow(), version: squallVersion() });
+    this.started = true;
+    this.monitorTimer = this.clock.setInterval(() => this.triggerMonitor(), cfg.secsToMs(this.config, 'nimbus.monitor.freq.secs'));
+    this.triggerMonitor();
+    this.logger.info({ topologies: this.table.size, host: address.host, port: address.port }, 'nimbus started');
+  }
+
+  /** Stops timers and watches, waits for the operation in progress, stops probes. Idempotent. */
+  close(): Promise<void> {
+    this.closing ??= this.shutdown();
+    return this.closing;
+  }
+
+  /** Resolves once every queued operation (including a triggered monitor round) has finished. */
+  idle(): Promise<void> {
+    return this.ops.idle();
+  }
+
+  /** Runs one monitor round now (heartbeats, due actions, scheduling). */
+  runMonitor(): Promise<void> {
+    return this.ops.run(() => this.monitorRound());
+  }
+
+  // ---- mutations ----
+
+  /**
+   * Stores the bundle, reads its topology in a probe process, validates it, writes the record
+   * (ACTIVE) and places it at once.
+   */
+  async submit(name: string, bundle: Uint8Array, overrides: TopologyConfig = {}, owner?: string): Promise<SubmitResult> {
+    this.checkReady();
+    checkSubmission(name, overrides);
+    this.table.checkNameFree(name);
+    if (this.submissionsInFlight >= SUBMISSIONS_IN_FLIGHT_MAX) throw squallError('ERR_BUSY', `${this.submissionsInFlight} submissions are in progress`);
+    this.submissionsInFlight++;
+    let hash: string | null = null;
+    try {
+      const stored = await this.bundles.put(bundle);
+      hash = stored.hash;
+      this.claims.claim(hash);
+      const probed = await this.probe.probe(stored.path);
+      const draft = draftRecord({ name, probed, overrides, owner, bundleHash: stored.hash, bundleBytes: stored.bytes, daemonConfig: this.config, linkSecret: this.newSecret() });
+      return await this.ops.run(() => this.createTopology(draft));
+    } finally {
+      this.submissionsInFlight--;
+      if (hash !== null) {
+        this.claims.release(hash);
+        await this.deleteBundleIfUnused(hash);
+      }
+    }
+  }
+
+  activate(nameOrId: string): Promise<OperationResult> {
+    return this.transition(nameOrId, { type: 'activate' }, 'activate');
+  }
+
+  deactivate(nameOrId: string): Promise<OperationResult> {
+    return this.transition(nameOrId, { type: 'deactivate' }, 'deactivate');
+  }
+
+  /** Deactivates the spouts at once; removes the topology after `waitSecs` (default: its message timeout). */
+  kill(nameOrId: string, waitSecs?: number): Promise<OperationResult> {
+    return this.transition(nameOrId, { type: 'kill', waitSecs }, 'kill');
+  }
+
+  /** Deactivates the spouts for `waitSecs` (default: its message timeout), then applies the options and reschedules. */
+  rebalance(nameOrId: string, waitSecs?: number, options: RebalanceOptions = {}): Promise<OperationResult> {
+    return this.transition(nameOrId, { type: 'rebalance', waitSecs, numWorkers: options.numWorkers, executors: options.executors }, 'rebalance');
+  }
+
+  // ---- reads ----
+
+  /** A copy of a topology's record, by id or name. */
+  getTopology(nameOrId: string): TopologyRecord {
+    this.checkReady();
+    return structuredClone(this.table.find(nameOrId).record);
+  }
+
+  /** A copy of its current assignment, by id or name (null before it got one). */
+  getAssignment(nameOrId: string): Assignment | null {
+    this.checkReady();
+    const a = this.table.find(nameOrId).assignment;
+    return a ? structuredClone(a) : null;
+  }
+
+  clusterSummary(): Promise<ClusterSummary> {
+    return this.ready(() => this.reads.clusterSummary());
+  }
+
+  supervisorSummary(): Promise<SupervisorSummaryEntry[]> {
+    return this.ready(() => this.reads.supervisorSummary());
+  }
+
+  nimbusSummary(): NimbusSummaryEntry[] {
+    this.checkReady();
+    return this.reads.nimbusSummary();
+  }
+
+  topologySummary(): Promise<TopologySummaryEntry[]> {
+    return this.ready(() => this.reads.topologySummary());
+  }
+
+  topologyPage(nameOrId: string, options: { includeSystem?: boolean } = {}): Promise<NimbusTopologyPage> {
+    return this.ready(() => this.reads.topologyPage(nameOrId, options));
+  }
+
+  componentPage(nameOrId: string, componentId: string): Promise<ComponentPage> {
+    return this.ready(() => this.reads.componentPage(nameOrId, componentId));
+  }
+
+  visualization(nameOrId: string): VisualizationPage {
+    this.checkReady();
+    return this.reads.visualization(nameOrId);
+  }
+
+  /** The daemon configuration, secrets replaced by `<redacted>`. */
+  clusterConfiguration(): Record<string, unknown> {
+    return this.reads.clusterConfiguration();
+  }
+
+  /** A bundle for download by supervisors (ERR_BUNDLE_NOT_FOUND unless a topology uses it). */
+  async openBundle(hash: string): Promise<{ stream: ReadStream; bytes: number }> {
+    this.checkReady();
+    if (!this.table.usesBundle(hash)) throw squallError('ERR_BUNDLE_NOT_FOUND', `no topology uses bundle ${JSON.stringify(hash)}`);
+    return this.bundles.open(hash);
+  }
+
+  // ---- internals: submission ----
+
+  private async createTopology(draft: TopologyRecord): Promise<SubmitResult> {
+    this.checkReady();
+    this.table.checkNameFree(draft.name);
+    const launchTimeMs = this.clock.wallNow();
+    const { id, counter } = newTopologyId(draft.name, this.table.ids(), this.counter, Math.floor(launchTimeMs / 1000));
+    this.counter = counter;
+    const record: TopologyRecord = { ...draft, id, launchTimeMs };
+    await this.state.setTopology(record);
+    const t = this.table.add(record, null);
+    this.logger.info({ topologyId: id, bundleHash: record.bundleHash, workers: record.numWorkers, executors: t.layout.executors.length }, 'topology submitted');
+    try {
+      await this.scheduleAll();
+    } catch (err) {
+      // The topology exists now; the next monitor round retries the placement.
+      this.logger.warn({ err, topologyId: id }, 'scheduling after submit failed');
+    }
+    return { id, name: record.name, status: record.status, bundleHash: record.bundleHash };
+  }
+
+  private async deleteBundleIfUnused(hash: string): Promise<void> {
+    if (this.claims.has(hash) || this.table.usesBundle(hash)) return;
+    try {
+      await this.bundles.delete(hash);
+    } catch (err) {
+      this.logger.warn({ err, bundleHash: hash }, 'could not delete an unused bundle');
+    }
+  }
+
+  // ---- internals: state machine ----
+
+  private async transition(nameOrId: string, event: TopologyEvent, operation: OperationResult['topologyOperation']): Promise<OperationResult> {
+    this.checkReady();
+    this.table.find(nameOrId);
+    return this.ops.run(async () => {
+      this.checkReady();
+      const id = this.table.find(nameOrId).record.id;
+      await this.apply(id, event);
+      return { topologyOperation: operation, topologyId: id, status: 'success' };
+    });
+  }
+
+  /** Steps the state machine, persists, performs the effect. Runs inside the queue. */
+  private async apply(topologyId: string, event: TopologyEvent): Promise<void> {
+    const t = this.table.get(topologyId);
+    if (!t) return;
+    const componentTasks: Record<string, number> = {};
+    for (const [id, tasks] of Object.entries(t.layout.componentTasks)) componentTasks[id] = tasks.length;
+    const result = step(t.record, event, {
+      nowMs: this.clock.wallNow(),
+      messageTimeoutSecs: t.record.config[Config.TOPOLOGY_MESSAGE_TIMEOUT_SECS] as number,
+      componentTasks,
+    });
+    if (result.changed) {
+      const record: TopologyRecord = { ...t.record, ...result.state };
+      await this.state.setTopology(record);
+      this.table.update(t, record);
+      this.logger.info({ topologyId, event: event.type, status: record.status, pending: record.pending?.action ?? null }, 'topology state changed');
+    }
+    if (result.effect === 'remove') {
+      await this.remove(topologyId);
+      return;
+    }
+    if (result.effect === 'reschedule') await this.scheduleAll(undefined, new Set([topologyId]));
+    if (t.record.pending && t.record.pending.dueMs <= this.clock.wallNow()) await this.apply(topologyId, { type: 'timeout' });
+    else this.armPending(t.record);
+  }
+
+  private armPending(record: TopologyRecord): void {
+    this.clearPending(record.id);
+    if (!record.pending || this.closed) return;
+    const delayMs = Math.max(0, record.pending.dueMs - this.clock.wallNow());
+    const timer = this.clock.setTimeout(() => {
+      this.pendingTimers.delete(record.id);
+      this.enqueue('pending action', () => this.apply(record.id, { type: 'timeout' }));
+    }, delayMs);
+    this.pendingTimers.set(record.id, timer);
+  }
+
+  private clearPending(topologyId: string): void {
+    const timer = this.pendingTimers.get(topologyId);
+    if (timer) this.clock.clear(timer);
+    this.pendingTimers.delete(topologyId);
+  }
+
+  /** A finished kill: assignment first (supervisors stop the workers), then the rest. */
+  private async remove(topologyId: string): Promise<void> {
+    const t = this.table.get(topologyId);
+    if (!t) return;
+    await this.state.removeTopologyState(topologyId);
+    this.clearPending(topologyId);
+    this.table.delete(topologyId);
+    this.liveness.forget(topologyId);
+    this.logger.info({ topologyId }, 'topology removed');
+    await this.deleteBundleIfUnused(t.record.bundleHash);
+    // Its slots are free now.
+    await this.scheduleAll();
+  }
+
+  // ---- internals: scheduling and monitoring ----
+
+  /** Places every ACTIVE/INACTIVE topology and writes the assignments that changed. */
+  private async scheduleAll(supervisors?: SupervisorInfo[], reschedule: ReadonlySet<string> = new Set()): Promise<void> {
+    const sups = supervisors ?? (await this.state.listSupervisors());
+    const now = this.clock.now();
+    const wallNow = this.clock.wallNow();
+    const all = this.table.all();
+    const placeable = all.filter((t) => t.record.status === 'ACTIVE' || t.record.status === 'INACTIVE');
+    const existing = new Map<string, Assignment>();
+    for (const t of all) if (t.assignment) existing.set(t.record.id, t.assignment);
+    const aliveWorkers = new Map<string, Set<string>>();
+    for (const t of placeable) if (t.assignment) aliveWorkers.set(t.record.id, this.liveness.alive(t.assignment, now, wallNow));
+    const result = schedule({
+      topologies: placeable.map((t) => ({ id: t.record.id, numWorkers: t.record.numWorkers, executors: t.layout.executors, reschedule: reschedule.has(t.record.id) })),
+      supervisors: sups.map((s) => ({ id: s.id, host: s.host, ports: s.ports })),
+      existing,
+      aliveWorkers,
+      nowMs: wallNow,
+    });
+    for (const [id, assignment] of result) {
+      const t = this.table.get(id)!;
+      if (assignment === t.assignment || (t.assignment === null && assignment.executors.length === 0)) continue;
+      await this.state.setAssignment(assignment);
+      t.assignment = assignment;
+      const workers = [...new Set(assignment.executors.map((e) => slotKey(e.node, e.port)))];
+      this.logger.info({ topologyId: id, seq: assignment.seq, workers }, 'assignment written');
+    }
+  }
+
+  /** Heartbeats → liveness, due pending actions, then scheduling (which moves dead workers). */
+  private async monitorRound(): Promise<void> {
+    if (this.closed) return;
+    const supervisors = await this.listSupervisorsWatched();
+    const now = this.clock.now();
+    const wallNow = this.clock.wallNow();
+    for (const t of this.table.all()) {
+      if (t.assignment) this.liveness.observe(t.assignment, await this.state.getWorkerBeats(t.record.id), now, wallNow);
+    }
+    for (const t of this.table.all()) {
+      if (t.record.pending && t.record.pending.dueMs <= wallNow) await this.apply(t.record.id, { type: 'timeout' });
+    }
+    await this.scheduleAll(supervisors);
+  }
+
+  /**
+   * Lists supervisors, arming a watch unless one is armed; the watch triggers a round. A watch
+   * lost with an expired session never fires: the periodic round still lists supervisors.
+   */
+  private async listSupervisorsWatched(): Promise<SupervisorInfo[]> {
+    if (this.supervisorWatchArmed) return this.state.listSupervisors();
+    this.supervisorWatchArmed = true;
+    try {
+      return await this.state.listSupervisors(() => {
+        this.supervisorWatchArmed = false;
+        this.triggerMonitor();
+      });
+    } catch (err) {
+      this.supervisorWatchArmed = false;
+      throw err;
+    }
+  }
+
+  /** Queues a monitor round unless one is already waiting. */
+  private triggerMonitor(): void {
+    if (this.closed || this.monitorQueued) return;
+    this.monitorQueued = true;
+    this.enqueue(
+      'monitor round',
+      () => {
+        this.monitorQueued = false;
+        return this.monitorRound();
+      },
+      () => {
+        this.monitorQueued = false;
+      },
+    );
+  }
+
+  /** Runs background work in the queue; failures are logged (the next monitor round retries). */
+  private enqueue(what: string, task: () => Promise<void>, onRefused?: () => void): void {
+    if (this.closed) return;
+    this.ops.run(task).catch((err: unknown) => {
+      if (errorCode(err) === 'ERR_BUSY') onRefused?.();
+      this.logger.warn({ err, what, reason: describeError(err) }, 'background nimbus operation failed');
+    });
+  }
+
+  private async recover(): Promise<void> {
+    for (const id of await this.state.listTopologyIds()) {
+      try {
+        const record = await this.state.getTopology(id);
+        if (!record) continue;
+        this.table.add(record, await this.state.getAssignment(id));
+        this.counter = Math.max(this.counter, idCounter(id) ?? 0);
+      } catch (err) {
+        this.logger.error({ err, topologyId: id }, 'cannot recover a topology record; leaving it alone');
+      }
+    }
+    for (const id of await this.state.listAssignmentIds()) {
+      if (this.table.get(id)) continue;
+      this.logger.warn({ topologyId: id }, 'removing the state of a topology without a record');
+      await this.state.removeTopologyState(id);
+    }
+    for (const hash of await this.bundles.list()) await this.deleteBundleIfUnused(hash);
+    for (const t of this.table.all()) this.armPending(t.record);
+  }
+
+  private async shutdown(): Promise<void> {
+    this.closed = true;
+    if (this.monitorTimer) this.clock.clear(this.monitorTimer);
+    this.monitorTimer = null;
+    for (const id of [...this.pendingTimers.keys()]) this.clearPending(id);
+    await this.ops.idle();
+    try {
+      await this.probe.close?.();
+    } catch (err) {
+      this.logger.warn({ err }, 'closing the bundle probe failed');
+    }
+    this.logger.info('nimbus closed');
+  }
+
+  // ---- internals: guards ----
+
+  private checkReady(): void {
+    if (this.closed) throw squallError('ERR_CLOSED', 'Nimbus is closed');
+    if (!this.started) throw squallError('ERR_NOT_LEADER', 'Nimbus has not finished starting');
+  }
+
+  private async ready<T>(read: () => Promise<T>): Promise<T> {
+    this.checkReady();
+    return read();
+  }
+}

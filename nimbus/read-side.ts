@@ -1,0 +1,131 @@
+/**
+ * What Nimbus answers the REST app's GETs with: summaries and pages assembled from the topology
+ * table, worker liveness and fresh reads of supervisors, heartbeats and errors.
+ */
+import type { Clock } from '../common/clock';
+import type { ClusterState } from '../common/cluster-state/cluster-state';
+import type { DaemonConfig } from '../common/config';
+import { squallError } from '../common/errors';
+import type { ClusterSummary, ComponentPage, NimbusSummaryEntry, SupervisorSummaryEntry, TopologySummaryEntry, VisualizationPage } from '../common/protocol/rest';
+import { prettyUptime, redactSecrets, secondsBetween } from './format';
+import type { WorkerLiveness, WorkerState } from './liveness';
+import { slotKey } from './scheduler';
+import type { TopologyTable, Tracked } from './topology-table';
+import { squallVersion } from './version';
+import { componentPage, schedulerNote, topologyPage, topologySummaryEntry, visualization, type NimbusTopologyPage, type TopologySnapshot } from './views';
+
+export interface ReadSideDeps {
+  state: ClusterState;
+  table: TopologyTable;
+  liveness: WorkerLiveness;
+  clock: Clock;
+  config: DaemonConfig;
+  /** Where Nimbus serves and since when (its monotonic clock). */
+  self: () => { host: string; port: number; startedAtMs: number };
+}
+
+export class NimbusReadSide {
+  constructor(private readonly deps: ReadSideDeps) {}
+
+  async clusterSummary(): Promise<ClusterSummary> {
+    const supervisors = await this.deps.state.listSupervisors();
+    const used = this.deps.table.usedSlots(supervisors);
+    const slotsTotal = supervisors.reduce((n, s) => n + new Set(s.ports).size, 0);
+    const uptimeSecs = this.uptimeSecs();
+    let executorsTotal = 0;
+    let tasksTotal = 0;
+    for (const t of this.deps.table.all()) {
+      executorsTotal += t.layout.executors.length;
+      tasksTotal += t.layout.taskComponent.length - 1;
+    }
+    return {
+      squallVersion: squallVersion(),
+      nimbusUptime: prettyUptime(uptimeSecs),
+      nimbusUptimeSeconds: uptimeSecs,
+      supervisors: supervisors.length,
+      topologies: this.deps.table.size,
+      slotsTotal,
+      slotsUsed: used.size,
+      slotsFree: slotsTotal - used.size,
+      executorsTotal,
+      tasksTotal,
+    };
+  }
+
+  async supervisorSummary(): Promise<SupervisorSummaryEntry[]> {
+    const supervisors = await this.deps.state.listSupervisors();
+    const used = this.deps.table.usedSlots(supervisors);
+    return supervisors.map((s) => {
+      const ports = [...new Set(s.ports)];
+      const usedPorts = ports.filter((p) => used.has(slotKey(s.id, p))).sort((a, b) => a - b);
+      // The supervisor's own clock on both ends: no skew against Nimbus's.
+      const uptimeSeconds = secondsBetween(s.startTimeMs, s.timeMs);
+      return {
+        id: s.id,
+        host: s.host,
+        uptime: prettyUptime(uptimeSeconds),
+        uptimeSeconds,
+        slotsTotal: ports.length,
+        slotsUsed: usedPorts.length,
+        slotsFree: ports.length - usedPorts.length,
+        usedPorts,
+        version: s.version,
+      };
+    });
+  }
+
+  nimbusSummary(): NimbusSummaryEntry[] {
+    const { host, port } = this.deps.self();
+    const uptimeSecs = this.uptimeSecs();
+    return [{ host, port, status: 'Leader', nimbusUpTime: prettyUptime(uptimeSecs), nimbusUpTimeSeconds: uptimeSecs, version: squallVersion() }];
+  }
+
+  /** Every topology (killed ones until removed), by name. */
+  async topologySummary(): Promise<TopologySummaryEntry[]> {
+    const tracked = this.deps.table.all().sort((a, b) => (a.record.name < b.record.name ? -1 : a.record.name > b.record.name ? 1 : 0));
+    return Promise.all(
+      tracked.map(async (t) => {
+        const base = { record: t.record, layout: t.layout, assignment: t.assignment, workerStates: this.workerStates(t), errors: {}, nowMs: this.deps.clock.wallNow() };
+        // Errors are read only for topologies that are not fully running (the note cites them).
+        const errors = schedulerNote(base) === undefined ? {} : await this.deps.state.getErrors(t.record.id);
+        return topologySummaryEntry({ ...base, errors });
+      }),
+    );
+  }
+
+  async topologyPage(nameOrId: string, options: { includeSystem?: boolean } = {}): Promise<NimbusTopologyPage> {
+    return topologyPage(await this.snapshot(nameOrId), options);
+  }
+
+  async componentPage(nameOrId: string, componentId: string): Promise<ComponentPage> {
+    const snap = await this.snapshot(nameOrId);
+    const page = componentPage(snap, componentId);
+    if (!page) throw squallError('ERR_COMPONENT_NOT_FOUND', `no component "${componentId}" in topology ${snap.record.id}`);
+    return page;
+  }
+
+  visualization(nameOrId: string): VisualizationPage {
+    const t = this.deps.table.find(nameOrId);
+    return visualization(t.record, t.layout);
+  }
+
+  /** The daemon configuration, secrets replaced by `<redacted>`. */
+  clusterConfiguration(): Record<string, unknown> {
+    return redactSecrets(this.deps.config);
+  }
+
+  workerStates(t: Tracked): Map<string, WorkerState> {
+    const { clock, liveness } = this.deps;
+    return t.assignment ? liveness.states(t.assignment, clock.now(), clock.wallNow()) : new Map();
+  }
+
+  private async snapshot(nameOrId: string): Promise<TopologySnapshot> {
+    const t = this.deps.table.find(nameOrId);
+    const [beats, errors] = await Promise.all([this.deps.state.getWorkerBeats(t.record.id), this.deps.state.getErrors(t.record.id)]);
+    return { record: t.record, layout: t.layout, assignment: t.assignment, workerStates: this.workerStates(t), beats, errors, nowMs: this.deps.clock.wallNow() };
+  }
+
+  private uptimeSecs(): number {
+    return Math.max(0, Math.floor((this.deps.clock.now() - this.deps.self().startedAtMs) / 1000));
+  }
+}
