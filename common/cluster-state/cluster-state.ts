@@ -47,12 +47,12 @@ export class ClusterState {
     this.logger = (options.logger ?? silentLogger()).child({ stateRoot: this.paths.root });
   }
 
-  /** Creates the top-level nodes (optional: every write creates missing parents). */
   /** Connection events of the underlying store (re-arm watches after 'expired' → 'reconnected'). */
   onConnectionChange(listener: ConnectionListener): () => void {
     return this.store.onConnectionChange(listener);
   }
 
+  /** Creates the top-level nodes (optional: every write creates missing parents). */
   async ensureLayout(): Promise<void> {
     const p = this.paths;
     for (const path of [p.topologies(), p.assignments(), p.supervisors(), p.workerBeatsRoot(), p.errorsRoot()]) {
@@ -105,6 +105,11 @@ export class ClusterState {
   /** Ephemeral, owned by this store's session; calling again updates the data. */
   registerSupervisor(info: SupervisorInfo): Promise<void> {
     return this.store.putEphemeral(this.paths.supervisor(info.id), encode(info));
+  }
+
+  /** Removes a supervisor's node at once (clean shutdown; the session may be shared, e.g. squall dev). */
+  removeSupervisor(supervisorId: string): Promise<void> {
+    return this.store.delete(this.paths.supervisor(supervisorId));
   }
 
   getSupervisor(supervisorId: string, watch?: Watcher): Promise<SupervisorInfo | null> {
