@@ -2,6 +2,7 @@ import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { processContext } from './context';
 import { localCommand } from './commands/local';
+import { devCommand, nimbusCommand, supervisorCommand } from './commands/daemons';
 import { activationCommand, killCommand, listCommand, monitorCommand, rebalanceCommand, submitCommand } from './commands/cluster';
 
 /** The `squall` command line (Storm's verbs). */
@@ -17,6 +18,9 @@ export function buildCli(argv: string[], ctx = processContext()) {
     .command(activationCommand(ctx, 'deactivate'))
     .command(rebalanceCommand(ctx))
     .command(monitorCommand(ctx))
+    .command(nimbusCommand(ctx))
+    .command(supervisorCommand(ctx))
+    .command(devCommand(ctx))
     .demandCommand(1, 'Name a command (see --help).')
     .strict()
     .recommendCommands()

@@ -34,7 +34,8 @@ export class NimbusClient {
     try {
       res = await fetch(url, { method, headers, body: body?.bytes, signal: AbortSignal.timeout(this.opts.timeoutMs ?? 30_000) });
     } catch (err) {
-      const cause = (err as { cause?: { code?: string } }).cause?.code ?? (err as Error).name;
+      const c = (err as { cause?: { code?: string; message?: string; errors?: Array<{ code?: string }> } }).cause;
+      const cause = c?.code ?? c?.errors?.[0]?.code ?? c?.message ?? (err as Error).message;
       throw squallError('ERR_NIMBUS_UNREACHABLE', `cannot reach Nimbus at ${this.opts.url} (${cause})`, { cause: err });
     }
     const text = await res.text();
