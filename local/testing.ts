@@ -156,13 +156,12 @@ export async function completeTopology(topology: StormTopology | TopologyBuilder
   const deadline = performance.now() + (options.timeoutMs ?? 10_000);
   try {
     await cluster.submitTopology(name, options.config ?? {}, wrapped);
-    const runtime = cluster.runtimeOf(name);
     // quiescent twice in a row: a spout may have been between calls the first time
     let quiet = 0;
     while (quiet < 2) {
       if (performance.now() > deadline) throw squallError('ERR_TIMEOUT', `topology did not complete within ${options.timeoutMs ?? 10_000} ms`);
       await tick();
-      quiet = runtime.isQuiescent() ? quiet + 1 : 0;
+      quiet = (await cluster.isQuiescent(name)) ? quiet + 1 : 0;
     }
     const info = await cluster.getTopologyInfo(name);
     await cluster.killTopology(name, { waitSecs: 0 });

@@ -8,7 +8,7 @@ import { computeLayout, type ExecutorRange } from '../common/topology-layout';
 import type { LoadedTopology } from '../common/topology-module';
 import { RemoteRouter } from './remote';
 import { WorkerRuntime } from './runtime';
-import type { PeerAddress, Transport } from './transport/types';
+import type { PeerAddress, Transport, TransportStats } from './transport/types';
 
 /** How a worker talks to its supervisor (IPC for a process, a direct call in local mode). */
 export interface SupervisorPort {
@@ -58,6 +58,8 @@ export class Worker {
   private readonly startedMs: number;
   private heartbeat: TimerHandle | null = null;
   private closing: Promise<void> | null = null;
+  /** True once listening, linked and running its executors. */
+  started = false;
 
   constructor(private readonly opts: WorkerOptions) {
     const { spec, loaded } = opts;
@@ -99,6 +101,7 @@ export class Worker {
     await this.opts.transport.listen();
     this.onAssignment(this.opts.spec.assignment);
     this.runtime.start();
+    this.started = true;
     this.opts.supervisor.send({ type: 'ready', pid: process.pid });
     this.heartbeat = this.opts.clock.setInterval(() => this.sendHeartbeat(), this.opts.spec.heartbeatMs);
     this.sendHeartbeat();
@@ -122,6 +125,11 @@ export class Worker {
       rssBytes: this.opts.rss ? this.opts.rss() : 0,
       executors: this.runtime.stats(),
     };
+  }
+
+  /** Traffic counters of this worker's links. */
+  linkStats(): TransportStats {
+    return this.opts.transport.stats();
   }
 
   sendHeartbeat(): void {

@@ -41,6 +41,22 @@ async function runLocal(ctx: CliContext, argv: LocalArgs): Promise<void> {
   const loaded = await resolveTopologyExport(require(bundle.file), argv.file);
   const name = argv.name ?? defaultName(argv.file);
   const cluster = new LocalCluster({ logger: createLogger({ level: argv['log-level'], name: 'squall-local' }) });
+  try {
+    await runIn(ctx, cluster, name, loaded, overrides, argv, started);
+  } finally {
+    await cluster.close();
+  }
+}
+
+async function runIn(
+  ctx: CliContext,
+  cluster: LocalCluster,
+  name: string,
+  loaded: Awaited<ReturnType<typeof resolveTopologyExport>>,
+  overrides: Record<string, unknown>,
+  argv: LocalArgs,
+  started: number,
+): Promise<void> {
   await cluster.submitTopology(name, { ...loaded.config, ...overrides }, loaded.topology);
   const conf = { ...loaded.topology.config, ...loaded.config, ...overrides };
   ctx.out(`running "${name}" in-process (${conf[Config.TOPOLOGY_ACKER_EXECUTORS] === 0 ? 'acking off' : 'acking on'})${argv.duration ? ` for ${argv.duration}s` : '; Ctrl-C to stop'}`);
@@ -68,7 +84,6 @@ async function runLocal(ctx: CliContext, argv: LocalArgs): Promise<void> {
   if (progress) clearInterval(progress);
   const info = await cluster.getTopologyInfo(name);
   await cluster.killTopology(name, { waitSecs: 0 });
-  await cluster.close();
   ctx.out(`\n"${name}" ran ${((performance.now() - started) / 1000).toFixed(1)}s`);
   ctx.out(componentTable(info));
 }

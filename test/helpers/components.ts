@@ -99,9 +99,9 @@ export class RecordingBolt extends BaseRichBolt {
 }
 
 /** Waits (bounded, real time) until `cond` holds, polling between event-loop turns. */
-export async function until(cond: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
+export async function until(cond: () => boolean | Promise<boolean>, what: string, timeoutMs = 10_000): Promise<void> {
   const deadline = performance.now() + timeoutMs;
-  while (!cond()) {
+  while (!(await cond())) {
     if (performance.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for: ${what}`);
     await new Promise((r) => setTimeout(r, 1));
   }

@@ -45,7 +45,7 @@ describe('LocalCluster', () => {
     await cluster.submitTopology('one', {}, simple(a, 50));
     await cluster.submitTopology('two', {}, simple(b, 70));
     await until(() => a.acked.length === 50 && b.acked.length === 70, 'both done');
-    expect(cluster.getTopologyNames().sort()).toEqual(['one', 'two']);
+    expect(await cluster.getTopologyNames()).toEqual(['one', 'two']);
     const info = await cluster.getTopologyInfo('two');
     expect(info).toMatchObject({ name: 'two', status: 'ACTIVE', numWorkers: 1, numExecutors: 4, numTasks: 4 });
     expect(info.id).toMatch(/^two-\d+-\d+$/);
@@ -83,7 +83,7 @@ describe('LocalCluster', () => {
     await until(() => ledger.acked.length === 5, 'acked');
     let killed = false;
     const kill = cluster.killTopology('k').then(() => (killed = true));
-    expect(ledger.deactivations).toBe(1);
+    await until(() => ledger.deactivations === 1, 'spouts deactivated at once');
     clock.advance(29_999);
     await turns(5);
     expect(killed).toBe(false);
@@ -91,7 +91,7 @@ describe('LocalCluster', () => {
     clock.advance(1);
     await kill;
     expect(ledger.closed).toBe(1);
-    expect(cluster.getTopologyNames()).toEqual([]);
+    expect(await cluster.getTopologyNames()).toEqual([]);
     await cluster.submitTopology('k', {}, simple(new SpoutLedger(), 1)); // the name is free again
   });
 

@@ -36,7 +36,7 @@ describe('word count', () => {
       await cluster.submitTopology('wc', {}, buildWordCount({ limit: n, spouts: 2, report: () => (report = new ReportBolt((l) => lines.push(l))) }));
       const expected = expectedCounts(SENTENCES, n);
       await until(() => report !== undefined && report.counts.size === expected.size && [...expected].every(([w, c]) => report!.counts.get(w) === c), 'exact counts');
-      await until(() => cluster.runtimeOf('wc').isQuiescent(), 'quiescent');
+      await until(() => cluster.isQuiescent('wc'), 'quiescent');
       expect(Object.fromEntries(report!.counts)).toEqual(Object.fromEntries(expected));
       const info = await cluster.getTopologyInfo('wc');
       expect(info.spouts[0]).toMatchObject({ emitted: n, acked: n, failed: 0, executors: 2 });
@@ -46,6 +46,27 @@ describe('word count', () => {
       clock.advance(2000);
       await until(() => lines.length === 1, 'a report line');
       expect(lines[0]).toBe('top words: the=4000 and=2000 seven=2000 a=1000 ago=1000');
+    } finally {
+      await cluster.close();
+    }
+  });
+
+  it('counts exactly with three in-process workers on two supervisors (words cross workers)', async () => {
+    const cluster = new LocalCluster({ supervisors: 2, slotsPerSupervisor: 2, seed: 2 });
+    let report: ReportBolt | undefined;
+    try {
+      const n = 3000;
+      await cluster.submitTopology('wc3', { 'topology.workers': 3 }, buildWordCount({ limit: n, report: () => (report = new ReportBolt(() => undefined)) }));
+      const expected = expectedCounts(SENTENCES, n);
+      await until(() => report !== undefined && [...expected].every(([w, c]) => report!.counts.get(w) === c), 'exact counts');
+      await until(async () => (await cluster.getTopologyInfo('wc3')).spouts[0].acked === n, 'every sentence acked');
+      const info = await cluster.getTopologyInfo('wc3');
+      expect(info.numWorkers).toBe(3);
+      expect(info.spouts[0]).toMatchObject({ acked: n, failed: 0 });
+      await cluster.rebalance('wc3', { waitSecs: 0, numWorkers: 2, executors: { split: 1 } });
+      const after = await cluster.getTopologyInfo('wc3');
+      expect(after.numWorkers).toBe(2);
+      expect(after.bolts.find((b) => b.componentId === 'split')!.executors).toBe(1);
     } finally {
       await cluster.close();
     }
