@@ -13,6 +13,20 @@ export interface ServerLinkOptions {
   handshakeTimeoutMs: number;
 }
 
+/**
+ * Until AUTH succeeds a connection may send only handshake-sized messages. ws applies one
+ * maxPayload per server, read per connection from its receiver, so a connection is narrowed to
+ * the handshake size on accept and widened after AUTH: an unauthenticated peer cannot make this
+ * worker buffer a 16 MiB message (ws closes it with 1009 as soon as the length header is read).
+ * `test/integration/transport/preauth-limits.test.ts` checks this against the installed ws.
+ */
+function setMessageCap(ws: WebSocket, bytes: number): boolean {
+  const receiver = (ws as unknown as { _receiver?: { _maxPayload?: number } })._receiver;
+  if (!receiver || typeof receiver._maxPayload !== 'number') return false;
+  receiver._maxPayload = bytes;
+  return true;
+}
+
 /** Options for ws `send`: one shared object (ws reads it per call; no compression, binary). */
 export const SEND_OPTIONS = Object.freeze({ binary: true, compress: false, fin: true });
 
@@ -35,6 +49,7 @@ export class WsServerLink {
     private readonly onClosed: (link: WsServerLink) => void,
   ) {
     this.peer = remote;
+    if (!setMessageCap(ws, HANDSHAKE_FRAME_BYTES_MAX)) opts.core.logger.warn('cannot narrow the pre-auth message size on this ws version');
     ws.on('message', this.onMessage);
     ws.on('error', this.onError);
     ws.on('close', this.onClose);
@@ -77,6 +92,7 @@ export class WsServerLink {
     this.clearTimer();
     this.state = 'open';
     this.peer = auth.clientId;
+    setMessageCap(this.ws, core.frameBytesMax);
     this.ws.send(encodeAuthOk(core.packr, { mac: handshakeMac(this.opts.secret, SERVER_LABEL, fields) }), SEND_OPTIONS);
     const ws = this.ws;
     this.inbound = new InboundLink(auth.clientId, {

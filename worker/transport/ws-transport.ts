@@ -42,6 +42,8 @@ export interface WsTransportOptions {
 }
 
 const CLOSE_TIMEOUT_MS_DEFAULT = 1000;
+/** Unauthenticated connections held at once; more are closed at once (bounds pre-auth memory). */
+const PENDING_HANDSHAKES_MAX = 32;
 const BAD_REQUEST = 'HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Type: text/plain\r\n\r\nERR_FRAME_MALFORMED not a websocket upgrade\n';
 
 /**
@@ -251,6 +253,14 @@ export class WsTransport implements Transport {
     try {
       if (this.state !== 'listening') {
         ws.terminate();
+        return;
+      }
+      // bound what unauthenticated peers can hold: at most this many handshakes at once
+      let pending = 0;
+      for (const l of this.serverLinks) if (!l.isOpen()) pending++;
+      if (pending >= PENDING_HANDSHAKES_MAX) {
+        this.core.reject(remoteOf(req.socket), linkError(CloseCode.HANDSHAKE_TIMEOUT, `${pending} handshakes already pending`), CloseCode.HANDSHAKE_TIMEOUT);
+        ws.close(CloseCode.HANDSHAKE_TIMEOUT, closeReason(CloseCode.HANDSHAKE_TIMEOUT, 'too many pending handshakes'));
         return;
       }
       const link = new WsServerLink(ws, remoteOf(req.socket), this.serverOptions, (l) => this.serverLinks.delete(l));

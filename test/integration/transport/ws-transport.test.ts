@@ -258,7 +258,8 @@ describe('garbage on the port closes only that connection, with a coded reason a
     const c = new RawClient(b.port);
     await c.challenge();
     c.ws.send(encodeFrame(packr, FrameKind.AUTH, { pad: 'x'.repeat(2000) }));
-    expect((await c.closed).code).toBe(CloseCode.FRAME_TOO_LARGE);
+    // refused by ws itself at the length header (the connection's cap is the handshake size until AUTH)
+    expect((await c.closed).code).toBe(1009);
     await stillWorks(a, rb, 'after-big-auth');
   });
 });
@@ -336,5 +337,43 @@ describe('flow', () => {
     await Promise.all([a.close(), a.close(), b.close()]);
     await b.close();
     expect(a.linkState('B')).toBeUndefined();
+  });
+});
+
+describe('limits on unauthenticated peers', () => {
+  test('a large message before AUTH is refused at its length header (1009), a good link keeps working', async () => {
+    const { a, b, rb } = await linked();
+    const c = new RawClient(b.port);
+    await c.challenge();
+    c.ws.send(Buffer.alloc(1 << 20, 7)); // 1 MiB: far over the handshake cap, well under the frame cap
+    const { code } = await c.closed;
+    expect(code).toBe(1009);
+    await stillWorks(a, rb, 'after-oversize-preauth');
+  });
+
+  test('after AUTH the full frame cap applies again', async () => {
+    const rb = new FakeReceiver([1, 2]);
+    const b = await worker('B', rb);
+    const c = new RawClient(b.port);
+    await c.authed();
+    const big = 'x'.repeat(300_000);
+    c.ws.send(encodeTuples(packr, [1, 3, 1, [big], 0], []));
+    await waitFor('a 300 kB tuple over an authenticated link', () => rb.tuplesIn === 1);
+  });
+
+  test('at most 32 handshakes wait at once; more connections are closed at once and a good link still works', async () => {
+    const { a, b, rb } = await linked();
+    const idle: RawClient[] = [];
+    for (let i = 0; i < 32; i++) idle.push(new RawClient(b.port));
+    await Promise.all(idle.map((c) => c.challenge()));
+    const extra = new RawClient(b.port);
+    const { code } = await extra.closed;
+    expect(code).toBe(CloseCode.HANDSHAKE_TIMEOUT);
+    await stillWorks(a, rb, 'during-handshake-flood');
+    for (const c of idle) c.ws.terminate();
+    await Promise.all(idle.map((c) => c.closed));
+    const late = new RawClient(b.port);
+    await late.authed(); // room again once the idle ones are gone
+    late.ws.terminate();
   });
 });
