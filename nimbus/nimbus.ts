@@ -40,7 +40,7 @@ import { SerialQueue } from './serial-queue';
 import { BundleClaims, checkSubmission, draftRecord } from './submission';
 import { TopologyTable } from './topology-table';
 import { step, type RebalanceOptions, type TopologyEvent } from './topology-state';
-import { squallVersion } from './version';
+import { squallVersion } from '../common/version';
 import type { NimbusTopologyPage } from './views';
 
 export interface NimbusDeps {

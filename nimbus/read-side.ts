@@ -11,7 +11,7 @@ import { prettyUptime, redactSecrets, secondsBetween } from './format';
 import type { WorkerLiveness, WorkerState } from './liveness';
 import { slotKey } from './scheduler';
 import type { TopologyTable, Tracked } from './topology-table';
-import { squallVersion } from './version';
+import { squallVersion } from '../common/version';
 import { componentPage, schedulerNote, topologyPage, topologySummaryEntry, visualization, type NimbusTopologyPage, type TopologySnapshot } from './views';
 
 export interface ReadSideDeps {

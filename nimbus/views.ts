@@ -14,6 +14,7 @@ import type {
   VisualizationPage,
   WorkerEntry,
 } from '../common/protocol/rest';
+import { WORKER_ERRORS_COMPONENT } from '../common/protocol/rest';
 import { summarizeComponents, topologyTotals, type ComponentSummary } from '../common/stats-summary';
 import { ACKER_COMPONENT_ID, Config, getComponent } from '../common/topology';
 import type { TopologyLayout } from '../common/topology-layout';
@@ -25,7 +26,6 @@ import { slotKey } from './scheduler';
  * Where supervisors report worker start failures (bundle download or load, `open`/`prepare`
  * throwing, crashes): `/errors/<topologyId>/__worker`, one ComponentError each.
  */
-export const WORKER_ERRORS_COMPONENT = '__worker';
 
 /** A worker start failure, shown on the topology page (`workerErrors`), newest first. */
 export interface WorkerErrorEntry {
@@ -37,9 +37,7 @@ export interface WorkerErrorEntry {
 }
 
 /** Storm's topology page plus the worker start failures (see docs/rest-api.md). */
-export interface NimbusTopologyPage extends TopologyPage {
-  workerErrors: WorkerErrorEntry[];
-}
+export type NimbusTopologyPage = TopologyPage;
 
 export interface TopologySnapshot {
   record: TopologyRecord;

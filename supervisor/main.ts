@@ -14,7 +14,7 @@ import { Random } from '../common/random';
 import { BundleCache, bundleCacheOptionsFromConfig, type BundleProvider } from './bundle-cache';
 import { ProcessLauncher, type WorkerLauncher } from './launcher';
 import { Supervisor } from './supervisor';
-import { squallVersion } from './version';
+import { squallVersion } from '../common/version';
 
 export interface StartSupervisorOptions {
   /** Cluster state to use; default: ZooKeeper at storm.zookeeper.servers. */

@@ -18,7 +18,7 @@ import type { Assignment, ComponentError, TopologyRecord, TopologyStatus } from 
 import type { SupervisorToWorker, WorkerHeartbeat } from '../common/protocol/ipc';
 
 /** The component name failures of the worker process itself are reported under. */
-export const WORKER_COMPONENT = '__worker';
+export { WORKER_ERRORS_COMPONENT as WORKER_COMPONENT } from '../common/protocol/rest';
 
 export interface ExecutorRange {
   start: number;

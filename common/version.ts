@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
-/** This package's version, from the nearest `package.json` named squall above this file (source or dist). */
+/** Squall's version, from the nearest `package.json` named squall above this file (source or dist). */
 export function squallVersion(): string {
   for (let dir = __dirname; ; dir = path.dirname(dir)) {
     const file = path.join(dir, 'package.json');
