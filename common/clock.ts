@@ -21,6 +21,12 @@ interface RealHandle extends TimerHandle {
   interval: boolean;
 }
 
+/**
+ * Node's timers hold at most 2^31-1 ms (~24.8 days); a longer delay silently becomes 1 ms, which
+ * turns a "practically never" timeout into a timer storm. Longer delays are chained instead.
+ */
+const NODE_TIMER_MAX_MS = 2_147_483_647;
+
 /** Real time: `performance.now()` for intervals, Node timers (unref'd only when asked). */
 export class SystemClock implements Clock {
   private nextId = 1;
@@ -35,16 +41,31 @@ export class SystemClock implements Clock {
     return this.origin + performance.now();
   }
   setTimeout(fn: () => void, delayMs: number): TimerHandle {
-    const timer = setTimeout(fn, Math.max(0, delayMs));
-    if (this.options.unref) timer.unref();
-    const handle: RealHandle = { id: this.nextId++, timer, interval: false };
+    const handle: RealHandle = { id: this.nextId++, timer: undefined as unknown as NodeJS.Timeout, interval: false };
+    this.arm(handle, Math.max(0, delayMs), fn);
     return handle;
   }
   setInterval(fn: () => void, periodMs: number): TimerHandle {
-    const timer = setInterval(fn, Math.max(1, periodMs));
+    const period = Math.max(1, periodMs);
+    if (period > NODE_TIMER_MAX_MS) {
+      // a period of weeks: a chain of timeouts re-armed after each firing
+      const handle: RealHandle = { id: this.nextId++, timer: undefined as unknown as NodeJS.Timeout, interval: false };
+      const fire = (): void => {
+        this.arm(handle, period, fire);
+        fn();
+      };
+      this.arm(handle, period, fire);
+      return handle;
+    }
+    const timer = setInterval(fn, period);
     if (this.options.unref) timer.unref();
-    const handle: RealHandle = { id: this.nextId++, timer, interval: true };
-    return handle;
+    return { id: this.nextId++, timer, interval: true } as RealHandle;
+  }
+  /** Arms `handle` to call `fn` after `delayMs`, in steps Node's timers can hold. */
+  private arm(handle: RealHandle, delayMs: number, fn: () => void): void {
+    const step = Math.min(delayMs, NODE_TIMER_MAX_MS);
+    handle.timer = setTimeout(() => (delayMs > step ? this.arm(handle, delayMs - step, fn) : fn()), step);
+    if (this.options.unref) handle.timer.unref();
   }
   clear(handle: TimerHandle): void {
     const h = handle as RealHandle;

@@ -44,11 +44,12 @@ export function toStormTopology(topology: StormTopology | TopologyBuilder): Stor
  * In-process workers cannot hang apart from the process that hosts them, and a ManualClock jumps
  * many heartbeats at once: local mode does not time workers out.
  */
+const NEVER_SECS = 365 * 86400;
 const LOCAL_DAEMON_DEFAULTS = {
-  'nimbus.task.timeout.secs': 1e9,
-  'nimbus.task.launch.secs': 1e9,
-  'supervisor.worker.timeout.secs': 1e9,
-  'supervisor.worker.start.timeout.secs': 1e9,
+  'nimbus.task.timeout.secs': NEVER_SECS,
+  'nimbus.task.launch.secs': NEVER_SECS,
+  'supervisor.worker.timeout.secs': NEVER_SECS,
+  'supervisor.worker.start.timeout.secs': NEVER_SECS,
   'nimbus.port': 0,
 };
 

@@ -46,6 +46,31 @@ describe('squall local', () => {
     expect(acked).toBeGreaterThan(1000);
   });
 
+  it('runs until Ctrl-C, then stops cleanly and prints the final table', async () => {
+    const child = spawn(process.execPath, [bin, 'local', 'examples/word-count/topology.ts'], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    try {
+      await new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`no progress line within 10 s: ${stdout}`)), 10_000);
+        child.stdout.on('data', (d: Buffer) => {
+          stdout += d;
+          if (/\[\s*\d+s\] sentences/.test(stdout)) {
+            clearTimeout(timer);
+            resolve();
+          }
+        });
+      });
+      child.kill('SIGINT');
+      const code = await Promise.race([exited, new Promise<string>((r) => setTimeout(() => r('still running 10 s after SIGINT'), 10_000))]);
+      expect(code).toBe(0);
+      expect(stdout).toMatch(/"word-count" ran [\d.]+s/);
+      expect(stdout).toContain('__acker');
+    } finally {
+      child.kill('SIGKILL');
+    }
+  });
+
   it('applies -c overrides and stops at the duration with acking off', async () => {
     const r = await squall(['local', 'examples/word-count/topology.ts', '--duration', '1', '-c', 'topology.acker.executors=0', '--name', 'wc0', '--no-progress']);
     expect(r.code).toBe(0);
