@@ -4,6 +4,7 @@
  */
 import type { Clock } from '../common/clock';
 import type { ClusterState } from '../common/cluster-state/cluster-state';
+import type { WorkerBeat } from '../common/cluster-state/types';
 import type { DaemonConfig } from '../common/config';
 import { squallError } from '../common/errors';
 import type { ClusterSummary, ComponentPage, NimbusSummaryEntry, SupervisorSummaryEntry, TopologySummaryEntry, VisualizationPage } from '../common/protocol/rest';
@@ -85,7 +86,12 @@ export class NimbusReadSide {
     const tracked = this.deps.table.all().sort((a, b) => (a.record.name < b.record.name ? -1 : a.record.name > b.record.name ? 1 : 0));
     return Promise.all(
       tracked.map(async (t) => {
-        const base = { record: t.record, layout: t.layout, assignment: t.assignment, workerStates: this.workerStates(t), errors: {}, nowMs: this.deps.clock.wallNow() };
+        let base = { record: t.record, layout: t.layout, assignment: t.assignment, workerStates: this.workerStates(t), errors: {}, nowMs: this.deps.clock.wallNow() };
+        if (schedulerNote(base) !== undefined && t.assignment) {
+          // Workers may have heartbeated since the last monitor round: look before saying they did not.
+          this.observe(t, await this.deps.state.getWorkerBeats(t.record.id));
+          base = { ...base, workerStates: this.workerStates(t) };
+        }
         // Errors are read only for topologies that are not fully running (the note cites them).
         const errors = schedulerNote(base) === undefined ? {} : await this.deps.state.getErrors(t.record.id);
         return topologySummaryEntry({ ...base, errors });
@@ -122,7 +128,13 @@ export class NimbusReadSide {
   private async snapshot(nameOrId: string): Promise<TopologySnapshot> {
     const t = this.deps.table.find(nameOrId);
     const [beats, errors] = await Promise.all([this.deps.state.getWorkerBeats(t.record.id), this.deps.state.getErrors(t.record.id)]);
+    // The page shows these beats: judge liveness by them too, not only by the last monitor round's.
+    this.observe(t, beats);
     return { record: t.record, layout: t.layout, assignment: t.assignment, workerStates: this.workerStates(t), beats, errors, nowMs: this.deps.clock.wallNow() };
+  }
+
+  private observe(t: Tracked, beats: readonly WorkerBeat[]): void {
+    if (t.assignment) this.deps.liveness.observe(t.assignment, beats, this.deps.clock.now(), this.deps.clock.wallNow());
   }
 
   private uptimeSecs(): number {

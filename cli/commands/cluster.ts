@@ -22,8 +22,7 @@ export function withNimbusOptions<T>(y: Argv<T>) {
     .option('c', { type: 'string', array: true, describe: 'Config override key=value (repeatable)' });
 }
 
-export function clientFor(args: ClientArgs): NimbusClient {
-  const { daemon } = loadDaemonConfig(args);
+export function clientFor(args: ClientArgs, daemon = loadDaemonConfig(args).daemon): NimbusClient {
   const token = args.token ?? process.env.SQUALL_TOKEN ?? (daemon['nimbus.auth.token'] as string | null);
   return new NimbusClient({ url: nimbusUrl(daemon, args.nimbus), token });
 }
@@ -38,10 +37,10 @@ export function submitCommand(ctx: CliContext) {
         .option('name', { type: 'string', describe: 'Topology name (default: the file name)' }),
     handler: (argv: ClientArgs & { file: string; name?: string }) =>
       ctx.run(async () => {
-        const { topology } = loadDaemonConfig(argv);
+        const { daemon, topology } = loadDaemonConfig(argv, {}, { userKeysToTopology: true });
         const bundle = await buildBundle(argv.file);
         const name = argv.name ?? defaultName(argv.file);
-        const result = await clientFor(argv).submit(name, bundle.code, topology);
+        const result = await clientFor(argv, daemon).submit(name, bundle.code, topology);
         ctx.out(`submitted "${result.name}" as ${result.id} (${result.status}; bundle sha256 ${result.bundleHash.slice(0, 12)}…, ${bundle.code.length} bytes)`);
       }),
   };
