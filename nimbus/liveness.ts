@@ -69,6 +69,20 @@ export class WorkerLiveness {
     this.entries.delete(topologyId);
   }
 
+  /**
+   * Nimbus was cut off from cluster state until `nowMs`: nobody could write or read heartbeats
+   * meanwhile, so that time must not count against any worker. Every tracked worker gets a full
+   * timeout (or what launch grace it had) from now.
+   */
+  forgive(nowMs: number): void {
+    for (const workers of this.entries.values()) {
+      for (const e of workers.values()) {
+        if (e.changedAtMs !== null) e.changedAtMs = Math.max(e.changedAtMs, nowMs);
+        else e.graceUntilMs = Math.max(e.graceUntilMs, nowMs + this.options.launchGraceMs);
+      }
+    }
+  }
+
   private stateOf(entry: Entry, nowMs: number): WorkerState {
     // The launch grace covers the wait for a first heartbeat only: a worker that has heartbeated
     // and then went silent is dead after the timeout, even within its first launch seconds.

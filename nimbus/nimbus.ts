@@ -15,6 +15,7 @@ import { randomBytes } from 'node:crypto';
 import type { ReadStream } from 'node:fs';
 import type { Clock, TimerHandle } from '../common/clock';
 import type { ClusterState } from '../common/cluster-state/cluster-state';
+import type { ConnectionState } from '../common/cluster-state/store';
 import type { Assignment, SupervisorInfo, TopologyRecord } from '../common/cluster-state/types';
 import { cfg, type DaemonConfig } from '../common/config';
 import { describeError, errorCode, squallError } from '../common/errors';
@@ -93,6 +94,8 @@ export class Nimbus {
   private closed = false;
   private closing: Promise<void> | null = null;
 
+  private unwatchConnection: (() => void) | null = null;
+
   constructor(deps: NimbusDeps) {
     this.state = deps.state;
     this.bundles = deps.bundles;
@@ -131,6 +134,7 @@ export class Nimbus {
     await this.ops.run(() => this.recover());
     await this.state.setNimbusInfo({ v: 1, host: address.host, port: address.port, startTimeMs: this.clock.wallNow(), version: squallVersion() });
     this.started = true;
+    this.unwatchConnection = this.state.onConnectionChange((c) => this.onConnection(c));
     this.monitorTimer = this.clock.setInterval(() => this.triggerMonitor(), cfg.secsToMs(this.config, 'nimbus.monitor.freq.secs'));
     this.triggerMonitor();
     this.logger.info({ topologies: this.table.size, host: address.host, port: address.port }, 'nimbus started');
@@ -464,8 +468,24 @@ export class Nimbus {
     for (const t of this.table.all()) this.armPending(t.record);
   }
 
+  /**
+   * Cluster-state connection events. While disconnected nothing can be read or written, so the
+   * outage does not count against workers' heartbeats; an expired session lost its watches, so
+   * the supervisors watch is armed again by the round that follows.
+   */
+  private onConnection(state: ConnectionState): void {
+    if (state === 'expired') this.supervisorWatchArmed = false;
+    if (state === 'reconnected') {
+      this.liveness.forgive(this.clock.now());
+      this.logger.info('cluster state reconnected: heartbeat timeouts restart now');
+      this.triggerMonitor();
+    }
+  }
+
   private async shutdown(): Promise<void> {
     this.closed = true;
+    this.unwatchConnection?.();
+    this.unwatchConnection = null;
     if (this.monitorTimer) this.clock.clear(this.monitorTimer);
     this.monitorTimer = null;
     for (const id of [...this.pendingTimers.keys()]) this.clearPending(id);

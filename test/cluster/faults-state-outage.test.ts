@@ -1,0 +1,116 @@
+/**
+ * Nimbus through cluster-state outages, deterministically: the real Nimbus over the in-memory
+ * ZooKeeper twin with a manual clock (test/unit/nimbus/harness.ts), so a disconnection or a
+ * session expiry happens at an exact moment. These pin down two behaviours that the real-cluster
+ * runs (faults-zookeeper.test.ts) only show now and then, depending on which daemon reconnects
+ * first:
+ *
+ * - time Nimbus spends cut off from ZooKeeper must not count against the workers' heartbeats
+ *   (nobody could write or read them);
+ * - after its session expired, Nimbus must re-arm its watch on the supervisors, so that a
+ *   supervisor leaving is still noticed at once and not at the next monitor round.
+ *
+ * Nimbus listens to the store's connection events for both (nimbus/nimbus.ts onConnection).
+ */
+import type { Assignment } from '../../common/cluster-state/types';
+import { slotKey } from '../../nimbus/scheduler';
+import { fakeBundle, startHarness, type Harness } from '../unit/nimbus/harness';
+
+const MONITOR_MS = 10_000;
+const TASK_TIMEOUT_MS = 30_000;
+
+function workers(a: Assignment | null): string[] {
+  return a ? [...new Set(a.executors.map((e) => slotKey(e.node, e.port)))].sort() : [];
+}
+
+describe('Nimbus through cluster-state outages', () => {
+  let h: Harness;
+
+  afterEach(async () => {
+    await h.close();
+  });
+
+  /** Advances in monitor periods, writing fresh beats for `beating` workers before each. */
+  async function runFor(id: string, ms: number, beating: string[]): Promise<void> {
+    for (let t = 0; t < ms; t += MONITOR_MS) {
+      for (const key of beating) {
+        const [node, port] = key.split(':');
+        await h.beat(id, node, Number(port), h.clock.wallNow());
+      }
+      h.clock.advance(MONITOR_MS);
+      await h.settle();
+    }
+  }
+
+  // BUG: Nimbus judges a worker dead when the heartbeat value it reads has not changed for
+  // nimbus.task.timeout.secs of its own clock, and the time it could not read them at all counts
+  // too. After a ZooKeeper outage longer than the task timeout, the first monitor round after
+  // Nimbus reconnects (often before the supervisors have written again: they reconnect with their
+  // own jitter) declares every worker dead and moves it, killing processes that never stopped. On
+  // the real cluster a 2 s outage (test timeouts: 3 s session, 4 s task timeout) moved a worker
+  // this way. Proposed fix: on 'reconnected', restart every worker's timeout clock (report).
+  it('a worker is not declared dead for heartbeats missed while Nimbus was cut off from ZooKeeper', async () => {
+    h = await startHarness({ supervisors: [['s1', [6700, 6701]], ['s2', [6700, 6701]]], config: { 'nimbus.monitor.freq.secs': MONITOR_MS / 1000, 'nimbus.task.timeout.secs': TASK_TIMEOUT_MS / 1000 } });
+    const { id } = await h.nimbus.submit('wc', fakeBundle(), { 'topology.workers': 2 });
+    const first = (await h.peer.getAssignment(id))!;
+    expect(workers(first)).toEqual(['s1:6700', 's2:6700']);
+    await runFor(id, 2 * MONITOR_MS, ['s1:6700', 's2:6700']);
+
+    // ZooKeeper is away for longer than the task timeout: no beat is written or read meanwhile.
+    h.server.disconnectSession(h.store);
+    await runFor(id, TASK_TIMEOUT_MS + MONITOR_MS, []);
+    h.server.reconnectSession(h.store);
+    await h.settle();
+    // Nimbus's first round after reconnecting comes before the supervisors wrote again.
+    await runFor(id, MONITOR_MS, []);
+    expect(await h.peer.getAssignment(id)).toEqual(first);
+
+    // A worker that then stays silent for a full task timeout is still moved.
+    await runFor(id, TASK_TIMEOUT_MS, ['s1:6700']);
+    expect(workers(await h.peer.getAssignment(id))).toEqual(['s1:6700', 's2:6701']);
+  });
+
+  // BUG: Nimbus arms its watch on /supervisors once and re-arms it only when it fires. A watch of
+  // an expired session never fires (ZooKeeper drops it), and Nimbus does not listen for 'expired'
+  // or 'reconnected', so after any session expiry it never watches the supervisors again: a
+  // supervisor that leaves or joins is noticed only at the next monitor round
+  // (nimbus.monitor.freq.secs, 10 s by default) instead of at once. The comment on
+  // `listSupervisorsWatched` says so; docs/cluster.md promises "A supervisor joining or leaving
+  // triggers a round at once". Proposed fix: clear `supervisorWatchArmed` on 'expired' (report).
+  it('after its session expired, Nimbus still moves the workers of a supervisor that leaves at once (watch re-armed)', async () => {
+    h = await startHarness({ supervisors: [['s1', [6700]], ['s2', [6700]]], config: { 'nimbus.monitor.freq.secs': MONITOR_MS / 1000 } });
+    const { id } = await h.nimbus.submit('wc', fakeBundle(), { 'topology.workers': 2 });
+    expect(workers(await h.peer.getAssignment(id))).toEqual(['s1:6700', 's2:6700']);
+
+    h.server.expireSession(h.store);
+    await h.settle();
+    await h.addSupervisor('s3', [6700]);
+    await h.settle();
+    await h.removeSupervisor('s2');
+    await h.settle();
+    // no clock advance: only the watch can have triggered this round
+    expect(workers(await h.peer.getAssignment(id))).toEqual(['s1:6700', 's3:6700']);
+  });
+
+  it('control: without an expiry, the same supervisor change moves the workers at once', async () => {
+    h = await startHarness({ supervisors: [['s1', [6700]], ['s2', [6700]]], config: { 'nimbus.monitor.freq.secs': MONITOR_MS / 1000 } });
+    const { id } = await h.nimbus.submit('wc', fakeBundle(), { 'topology.workers': 2 });
+    await h.addSupervisor('s3', [6700]);
+    await h.settle();
+    await h.removeSupervisor('s2');
+    await h.settle();
+    expect(workers(await h.peer.getAssignment(id))).toEqual(['s1:6700', 's3:6700']);
+  });
+
+  it('control: a disconnection shorter than the task timeout moves nothing', async () => {
+    h = await startHarness({ supervisors: [['s1', [6700, 6701]], ['s2', [6700, 6701]]], config: { 'nimbus.monitor.freq.secs': MONITOR_MS / 1000, 'nimbus.task.timeout.secs': TASK_TIMEOUT_MS / 1000 } });
+    const { id } = await h.nimbus.submit('wc', fakeBundle(), { 'topology.workers': 2 });
+    const first = (await h.peer.getAssignment(id))!;
+    await runFor(id, 2 * MONITOR_MS, ['s1:6700', 's2:6700']);
+    h.server.disconnectSession(h.store);
+    await runFor(id, MONITOR_MS, []);
+    h.server.reconnectSession(h.store);
+    await runFor(id, MONITOR_MS, ['s1:6700', 's2:6700']);
+    expect(await h.peer.getAssignment(id)).toEqual(first);
+  });
+});
