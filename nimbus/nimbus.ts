@@ -407,7 +407,7 @@ export class Nimbus {
 
   /**
    * Lists supervisors, arming a watch unless one is armed; the watch triggers a round. A watch
-   * lost with an expired session never fires: the periodic round still lists supervisors.
+   * lost with an expired session never fires: `onConnection` clears the flag so it is re-armed.
    */
   private async listSupervisorsWatched(): Promise<SupervisorInfo[]> {
     if (this.supervisorWatchArmed) return this.state.listSupervisors();

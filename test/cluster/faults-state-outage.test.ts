@@ -42,13 +42,11 @@ describe('Nimbus through cluster-state outages', () => {
     }
   }
 
-  // BUG: Nimbus judges a worker dead when the heartbeat value it reads has not changed for
-  // nimbus.task.timeout.secs of its own clock, and the time it could not read them at all counts
-  // too. After a ZooKeeper outage longer than the task timeout, the first monitor round after
-  // Nimbus reconnects (often before the supervisors have written again: they reconnect with their
-  // own jitter) declares every worker dead and moves it, killing processes that never stopped. On
-  // the real cluster a 2 s outage (test timeouts: 3 s session, 4 s task timeout) moved a worker
-  // this way. Proposed fix: on 'reconnected', restart every worker's timeout clock (report).
+  // Nimbus judges a worker dead when the heartbeat value it reads has not changed for
+  // nimbus.task.timeout.secs of its own clock. Time it could not read them at all must not count:
+  // after an outage longer than the task timeout, the first round after reconnecting (often before
+  // the supervisors have written again) once declared every worker dead and moved it, killing
+  // processes that never stopped. On 'reconnected' every worker's timeout now restarts.
   it('a worker is not declared dead for heartbeats missed while Nimbus was cut off from ZooKeeper', async () => {
     h = await startHarness({ supervisors: [['s1', [6700, 6701]], ['s2', [6700, 6701]]], config: { 'nimbus.monitor.freq.secs': MONITOR_MS / 1000, 'nimbus.task.timeout.secs': TASK_TIMEOUT_MS / 1000 } });
     const { id } = await h.nimbus.submit('wc', fakeBundle(), { 'topology.workers': 2 });
@@ -70,13 +68,10 @@ describe('Nimbus through cluster-state outages', () => {
     expect(workers(await h.peer.getAssignment(id))).toEqual(['s1:6700', 's2:6701']);
   });
 
-  // BUG: Nimbus arms its watch on /supervisors once and re-arms it only when it fires. A watch of
-  // an expired session never fires (ZooKeeper drops it), and Nimbus does not listen for 'expired'
-  // or 'reconnected', so after any session expiry it never watches the supervisors again: a
-  // supervisor that leaves or joins is noticed only at the next monitor round
-  // (nimbus.monitor.freq.secs, 10 s by default) instead of at once. The comment on
-  // `listSupervisorsWatched` says so; docs/cluster.md promises "A supervisor joining or leaving
-  // triggers a round at once". Proposed fix: clear `supervisorWatchArmed` on 'expired' (report).
+  // A watch of an expired session never fires (ZooKeeper drops it). Nimbus once re-armed its
+  // /supervisors watch only when it fired, so after an expiry a supervisor leaving or joining was
+  // noticed only at the next monitor round; 'expired' now clears the armed flag and 'reconnected'
+  // runs a round that arms it again.
   it('after its session expired, Nimbus still moves the workers of a supervisor that leaves at once (watch re-armed)', async () => {
     h = await startHarness({ supervisors: [['s1', [6700]], ['s2', [6700]]], config: { 'nimbus.monitor.freq.secs': MONITOR_MS / 1000 } });
     const { id } = await h.nimbus.submit('wc', fakeBundle(), { 'topology.workers': 2 });
