@@ -95,6 +95,12 @@ export class Nimbus {
   private closing: Promise<void> | null = null;
 
   private unwatchConnection: (() => void) | null = null;
+  /** Set by a session expiry: every supervisor's node may be gone until it renews its own session. */
+  private expired = false;
+  /** Until then (Nimbus clock), supervisors not seen since an expiry keep their slots. */
+  private returningUntilMs = 0;
+  /** Supervisors listed since the last expiry: one of these that goes away has really left. */
+  private readonly seenSinceExpiry = new Set<string>();
 
   constructor(deps: NimbusDeps) {
     this.state = deps.state;
@@ -375,7 +381,7 @@ export class Nimbus {
     for (const t of placeable) if (t.assignment) aliveWorkers.set(t.record.id, this.liveness.alive(t.assignment, now, wallNow));
     const result = schedule({
       topologies: placeable.map((t) => ({ id: t.record.id, numWorkers: t.record.numWorkers, executors: t.layout.executors, reschedule: reschedule.has(t.record.id) })),
-      supervisors: sups.map((s) => ({ id: s.id, host: s.host, ports: s.ports })),
+      supervisors: this.withReturningSupervisors(sups.map((s) => ({ id: s.id, host: s.host, ports: s.ports })), existing, now),
       existing,
       aliveWorkers,
       nowMs: wallNow,
@@ -388,6 +394,32 @@ export class Nimbus {
       const workers = [...new Set(assignment.executors.map((e) => slotKey(e.node, e.port)))];
       this.logger.info({ topologyId: id, seq: assignment.seq, workers }, 'assignment written');
     }
+  }
+
+  /**
+   * Within the grace after a session expiry, a supervisor not listed since the expiry but holding
+   * assigned workers is counted as present (with the slots it holds), so its workers are not
+   * moved while it renews its session. One that is not back by then, or that was back and then
+   * left, is gone, as before.
+   */
+  private withReturningSupervisors(
+    present: Array<{ id: string; host: string; ports: number[] }>,
+    existing: ReadonlyMap<string, Assignment>,
+    nowMs: number,
+  ): Array<{ id: string; host: string; ports: number[] }> {
+    if (nowMs >= this.returningUntilMs) return present;
+    for (const s of present) this.seenSinceExpiry.add(s.id);
+    const missing = new Map<string, { id: string; host: string; ports: Set<number> }>();
+    for (const a of existing.values()) {
+      for (const e of a.executors) {
+        if (this.seenSinceExpiry.has(e.node)) continue;
+        const m = missing.get(e.node) ?? { id: e.node, host: a.nodeHost[e.node] ?? e.node, ports: new Set<number>() };
+        m.ports.add(e.port);
+        missing.set(e.node, m);
+      }
+    }
+    if (missing.size > 0) this.logger.info({ supervisors: [...missing.keys()] }, 'keeping the slots of supervisors renewing their sessions');
+    return [...present, ...[...missing.values()].map((m) => ({ id: m.id, host: m.host, ports: [...m.ports].sort((x, y) => x - y) }))];
   }
 
   /** Heartbeats → liveness, due pending actions, then scheduling (which moves dead workers). */
@@ -474,9 +506,19 @@ export class Nimbus {
    * the supervisors watch is armed again by the round that follows.
    */
   private onConnection(state: ConnectionState): void {
-    if (state === 'expired') this.supervisorWatchArmed = false;
+    if (state === 'expired') {
+      this.supervisorWatchArmed = false;
+      this.expired = true;
+    }
     if (state === 'reconnected') {
       this.liveness.forgive(this.clock.now());
+      if (this.expired) {
+        // ZooKeeper may have expired every session at once: supervisors need up to a session
+        // timeout to renew theirs and re-create their nodes; their workers never stopped.
+        this.returningUntilMs = this.clock.now() + cfg.num(this.config, 'storm.zookeeper.session.timeout');
+        this.seenSinceExpiry.clear();
+        this.expired = false;
+      }
       this.logger.info('cluster state reconnected: heartbeat timeouts restart now');
       this.triggerMonitor();
     }

@@ -11,6 +11,8 @@
  *   supervisor leaving is still noticed at once and not at the next monitor round.
  *
  * Nimbus listens to the store's connection events for both (nimbus/nimbus.ts onConnection).
+ * And when every session expires at once, Nimbus does not unassign the workers of supervisors
+ * that are about to renew theirs (nimbus/nimbus.ts withReturningSupervisors).
  */
 import type { Assignment } from '../../common/cluster-state/types';
 import { slotKey } from '../../nimbus/scheduler';
@@ -85,6 +87,48 @@ describe('Nimbus through cluster-state outages', () => {
     await h.settle();
     // no clock advance: only the watch can have triggered this round
     expect(workers(await h.peer.getAssignment(id))).toEqual(['s1:6700', 's3:6700']);
+  });
+
+  // When ZooKeeper expires every session at once (it was frozen, or its machine paused, for longer
+  // than the session timeout), the supervisors' nodes vanish until each renews its session. Nimbus
+  // once ran a round as soon as its own session was renewed, found no supervisor, and unassigned
+  // every worker (seen on the real cluster: Nimbus renewed at +26 ms, unassigned at +38 ms, the
+  // supervisors were back at +251 and +569 ms). Supervisors not seen since the expiry now keep
+  // their slots for one session timeout.
+  it('after every session expired at once, Nimbus waits for the supervisors to come back instead of unassigning their workers', async () => {
+    h = await startHarness({ supervisors: [['s1', [6700]], ['s2', [6700]]], config: { 'nimbus.monitor.freq.secs': MONITOR_MS / 1000, 'storm.zookeeper.session.timeout': 20_000 } });
+    const { id } = await h.nimbus.submit('wc', fakeBundle(), { 'topology.workers': 2 });
+    const first = (await h.peer.getAssignment(id))!;
+    expect(workers(first)).toEqual(['s1:6700', 's2:6700']);
+
+    // Every session expires; Nimbus renews first and looks before the supervisors are back.
+    h.server.expireSession(h.store);
+    await h.removeSupervisor('s1');
+    await h.removeSupervisor('s2');
+    await h.settle();
+    expect(await h.peer.getAssignment(id)).toEqual(first);
+    // They renew within the session timeout: nothing moved, nothing was stopped.
+    h.clock.advance(MONITOR_MS);
+    await h.addSupervisor('s1', [6700]);
+    await h.addSupervisor('s2', [6700]);
+    await h.settle();
+    h.clock.advance(MONITOR_MS);
+    await h.settle();
+    expect(await h.peer.getAssignment(id)).toEqual(first);
+  });
+
+  it('control: a supervisor that does not come back after an expiry is gone', async () => {
+    h = await startHarness({ supervisors: [['s1', [6700, 6701]], ['s2', [6700]]], config: { 'nimbus.monitor.freq.secs': MONITOR_MS / 1000, 'storm.zookeeper.session.timeout': 20_000 } });
+    const { id } = await h.nimbus.submit('wc', fakeBundle(), { 'topology.workers': 2 });
+    expect(workers(await h.peer.getAssignment(id))).toEqual(['s1:6700', 's2:6700']);
+    h.server.expireSession(h.store);
+    await h.removeSupervisor('s2');
+    await h.settle();
+    for (let t = 0; t < 30_000; t += MONITOR_MS) {
+      h.clock.advance(MONITOR_MS);
+      await h.settle();
+    }
+    expect(workers(await h.peer.getAssignment(id))).toEqual(['s1:6700', 's1:6701']);
   });
 
   it('control: without an expiry, the same supervisor change moves the workers at once', async () => {
