@@ -1,7 +1,15 @@
 /**
  * Components of the benchmark topologies, shaped like Storm's storm-perf (ConstSpout, IdBolt,
  * DevNullBolt) and ThroughputVsLatency (a rate-limited sentence spout, split, count).
+ *
+ * Parameters come from topology configuration keys read in open()/prepare(), never from the
+ * environment: the same bundle runs in Nimbus's probe, in worker processes and in-process.
+ * - spouts emit with message ids exactly when acking is on (`topology.acker.executors` ≠ 0);
+ * - `bench.rate`: sentences/s of the sentence spout, over all its tasks (0 = as fast as allowed);
+ * - `bench.slow.us`: CPU time the slow bolt burns per tuple;
+ * - `bench.report.file`: where a spout writes the wall time of its first ack (startup figure).
  */
+import * as fs from 'node:fs';
 import {
   BaseRichBolt,
   BaseRichSpout,
@@ -14,20 +22,48 @@ import {
   type Tuple,
 } from '../topology-api';
 
+export const BENCH_RATE = 'bench.rate';
+export const BENCH_SLOW_US = 'bench.slow.us';
+export const BENCH_REPORT_FILE = 'bench.report.file';
+/** `topology.max.spout.pending` of every benchmark run with acking. */
+export const MAX_SPOUT_PENDING = 2000;
+
+function ackingOn(conf: Readonly<TopologyConfig>): boolean {
+  return conf['topology.acker.executors'] !== 0;
+}
+
+/** Writes the wall time of the first ack once, when the config names a file. */
+class FirstAckReporter {
+  private file: string | null;
+  constructor(conf: Readonly<TopologyConfig>) {
+    const f = conf[BENCH_REPORT_FILE];
+    this.file = typeof f === 'string' && f.length > 0 ? f : null;
+  }
+  acked(): void {
+    if (this.file === null) return;
+    fs.writeFileSync(this.file, String(Date.now()));
+    this.file = null;
+  }
+}
+
 /** Emits the same tuple forever; with acking, each with a fresh message id (Storm's ConstSpout). */
 export class ConstSpout extends BaseRichSpout {
   private collector!: SpoutOutputCollector;
   private n = 0;
+  private tracked = false;
+  private reporter!: FirstAckReporter;
   private readonly value: unknown[] = ['some data'];
-  constructor(private readonly tracked: boolean) {
-    super();
-  }
-  open(_c: Readonly<TopologyConfig>, _x: TopologyContext, collector: SpoutOutputCollector): void {
+  open(conf: Readonly<TopologyConfig>, _x: TopologyContext, collector: SpoutOutputCollector): void {
     this.collector = collector;
+    this.tracked = ackingOn(conf);
+    this.reporter = new FirstAckReporter(conf);
   }
   nextTuple(): void {
     if (this.tracked) this.collector.emit(this.value, this.n++);
     else this.collector.emit(this.value);
+  }
+  ack(): void {
+    this.reporter.acked();
   }
   declareOutputFields(d: OutputFieldsDeclarer): void {
     d.declare(['str']);
@@ -71,31 +107,41 @@ export const BENCH_SENTENCES = [
 export const WORDS_PER_SENTENCE = 32 / 5;
 
 /**
- * Sentences in a fixed cycle, optionally rate-limited (sentences/s, paced by a token bucket read
- * from the clock at each call), with message ids when tracked.
+ * Sentences in a fixed cycle, optionally rate-limited (`bench.rate` sentences/s over all tasks,
+ * paced against the clock at each call, so a late loop catches up rather than drifts), with
+ * message ids when acking is on.
  */
 export class SentenceSpout extends BaseRichSpout {
   private collector!: SpoutOutputCollector;
   private n = 0;
+  /** Sentences emitted since the last activation, for pacing. */
+  private paced = 0;
   private startMs = 0;
-  constructor(
-    private readonly tracked: boolean,
-    private ratePerSec = 0,
-  ) {
-    super();
-  }
-  open(_c: Readonly<TopologyConfig>, ctx: TopologyContext, collector: SpoutOutputCollector): void {
+  private ratePerMs = 0;
+  private tracked = false;
+  private reporter!: FirstAckReporter;
+  open(conf: Readonly<TopologyConfig>, ctx: TopologyContext, collector: SpoutOutputCollector): void {
     this.collector = collector;
-    this.startMs = performance.now();
+    this.tracked = ackingOn(conf);
+    this.reporter = new FirstAckReporter(conf);
+    const rate = typeof conf[BENCH_RATE] === 'number' ? (conf[BENCH_RATE] as number) : 0;
     // spread the rate over the spout's tasks
-    this.ratePerSec = this.ratePerSec / ctx.getComponentTasks(ctx.getThisComponentId()).length;
+    this.ratePerMs = rate / 1000 / ctx.getComponentTasks(ctx.getThisComponentId()).length;
+  }
+  activate(): void {
+    this.startMs = performance.now();
+    this.paced = 0;
   }
   nextTuple(): void {
-    if (this.ratePerSec > 0 && this.n >= ((performance.now() - this.startMs) * this.ratePerSec) / 1000) return;
+    if (this.ratePerMs > 0 && this.paced >= (performance.now() - this.startMs) * this.ratePerMs) return;
+    this.paced++;
     const id = this.n++;
     const sentence = [BENCH_SENTENCES[id % BENCH_SENTENCES.length]];
     if (this.tracked) this.collector.emit(sentence, id);
     else this.collector.emit(sentence);
+  }
+  ack(): void {
+    this.reporter.acked();
   }
   declareOutputFields(d: OutputFieldsDeclarer): void {
     d.declare(['sentence']);
@@ -130,17 +176,16 @@ export class CountBolt extends BaseRichBolt {
   }
 }
 
-/** Burns `workUs` of CPU per tuple: the deliberately slow bolt of the memory benchmark. */
+/** Burns `bench.slow.us` of CPU per tuple (default 50): the deliberately slow bolt of the memory benchmark. */
 export class SlowBolt extends BaseRichBolt {
   private collector!: OutputCollector;
-  constructor(private readonly workUs: number) {
-    super();
-  }
-  prepare(_c: Readonly<TopologyConfig>, _x: TopologyContext, collector: OutputCollector): void {
+  private workMs = 0.05;
+  prepare(conf: Readonly<TopologyConfig>, _x: TopologyContext, collector: OutputCollector): void {
     this.collector = collector;
+    if (typeof conf[BENCH_SLOW_US] === 'number') this.workMs = (conf[BENCH_SLOW_US] as number) / 1000;
   }
   execute(t: Tuple): void {
-    const until = performance.now() + this.workUs / 1000;
+    const until = performance.now() + this.workMs;
     while (performance.now() < until);
     this.collector.ack(t);
   }
@@ -148,37 +193,31 @@ export class SlowBolt extends BaseRichBolt {
 
 export type BenchTopology = 'const-null' | 'const-id-null' | 'word-count' | 'slow';
 
-export interface BenchTopologyOptions {
-  acking: boolean;
-  /** Sentences/s for the rate-limited word count (0 = unlimited). */
-  rate?: number;
-  /** Parallelism of each component (default 1). */
-  parallelism?: number;
-  slowWorkUs?: number;
-}
-
-/** The benchmark topologies, by name. */
-export function benchTopology(name: BenchTopology, o: BenchTopologyOptions): TopologyBuilder {
+/**
+ * The benchmark topologies, by name. `parallelism` applies to the bolts of word count (2 in the
+ * multi-worker runs, so each worker gets a split and a count task and words cross processes);
+ * spouts and the storm-perf chains have one task per component.
+ */
+export function benchTopology(name: BenchTopology, parallelism = 1): TopologyBuilder {
   const b = new TopologyBuilder();
-  const p = o.parallelism ?? 1;
   switch (name) {
     case 'const-null':
-      b.setSpout('spout', () => new ConstSpout(o.acking), p);
-      b.setBolt('sink', NullBolt, p).shuffleGrouping('spout');
+      b.setSpout('spout', ConstSpout, 1);
+      b.setBolt('sink', NullBolt, 1).shuffleGrouping('spout');
       break;
     case 'const-id-null':
-      b.setSpout('spout', () => new ConstSpout(o.acking), p);
-      b.setBolt('id', IdBolt, p).shuffleGrouping('spout');
-      b.setBolt('sink', NullBolt, p).shuffleGrouping('id');
+      b.setSpout('spout', ConstSpout, 1);
+      b.setBolt('id', IdBolt, 1).shuffleGrouping('spout');
+      b.setBolt('sink', NullBolt, 1).shuffleGrouping('id');
       break;
     case 'word-count':
-      b.setSpout('spout', () => new SentenceSpout(o.acking, o.rate ?? 0), p);
-      b.setBolt('split', SplitBolt, p).shuffleGrouping('spout');
-      b.setBolt('count', CountBolt, p).fieldsGrouping('split', ['word']);
+      b.setSpout('spout', SentenceSpout, 1);
+      b.setBolt('split', SplitBolt, parallelism).shuffleGrouping('spout');
+      b.setBolt('count', CountBolt, parallelism).fieldsGrouping('split', ['word']);
       break;
     case 'slow':
-      b.setSpout('spout', () => new ConstSpout(o.acking), 1);
-      b.setBolt('sink', () => new SlowBolt(o.slowWorkUs ?? 50), 1).shuffleGrouping('spout');
+      b.setSpout('spout', ConstSpout, 1);
+      b.setBolt('sink', SlowBolt, 1).shuffleGrouping('spout');
       break;
   }
   return b;

@@ -1,14 +1,62 @@
-import { RotatingMap } from '../common/rotating-map';
 import { AckKind, type AckQueue } from './queues';
+import { RootTable } from './root-table';
 import type { Delivery } from './routing';
 import type { ExecutorStatsCollector } from './stats';
 
-/** One tuple tree: the XOR of every edge id seen so far (64 bits as two int32 halves). */
-class TreeEntry {
-  hi = 0;
-  lo = 0;
-  spoutTask = 0;
-  failed = false;
+/**
+ * The acker's ledger: per tuple tree, the XOR of every edge id seen so far (64 bits as two int32
+ * halves), the spout task once the init has arrived (0 before), and whether it failed.
+ */
+class Ledger extends RootTable {
+  hi = new Int32Array(0);
+  lo = new Int32Array(0);
+  spoutTask = new Int32Array(0);
+  failed = new Uint8Array(0);
+  private old: [Int32Array, Int32Array, Int32Array, Uint8Array] = [this.hi, this.lo, this.spoutTask, this.failed];
+
+  constructor(buckets: number) {
+    super(buckets);
+    this.allocate(this.capacity());
+  }
+
+  /** The slot of `root`'s tree, created empty when absent. */
+  slotFor(root: number): number {
+    const s = this.upsert(root);
+    if (this.inserted) {
+      this.hi[s] = 0;
+      this.lo[s] = 0;
+      this.spoutTask[s] = 0;
+      this.failed[s] = 0;
+    }
+    return s;
+  }
+
+  rotate(): number {
+    return this.rotateWith(null);
+  }
+
+  protected allocate(n: number): void {
+    this.hi = new Int32Array(n);
+    this.lo = new Int32Array(n);
+    this.spoutTask = new Int32Array(n);
+    this.failed = new Uint8Array(n);
+  }
+  protected stash(): void {
+    this.old = [this.hi, this.lo, this.spoutTask, this.failed];
+  }
+  protected carry(from: number, to: number): void {
+    const [hi, lo, spoutTask, failed] = this.old;
+    this.hi[to] = hi[from];
+    this.lo[to] = lo[from];
+    this.spoutTask[to] = spoutTask[from];
+    this.failed[to] = failed[from];
+  }
+  protected move(from: number, to: number): void {
+    this.hi[to] = this.hi[from];
+    this.lo[to] = this.lo[from];
+    this.spoutTask[to] = this.spoutTask[from];
+    this.failed[to] = this.failed[from];
+  }
 }
 
 /**
@@ -21,58 +69,54 @@ class TreeEntry {
  * (the spout fails them itself).
  */
 export class AckerTask {
-  private readonly ledger: RotatingMap<number, TreeEntry>;
+  private readonly ledger: Ledger;
 
   constructor(
     readonly taskId: number,
     buckets: number,
     private readonly delivery: Delivery,
   ) {
-    this.ledger = new RotatingMap(buckets);
+    this.ledger = new Ledger(buckets);
   }
 
   handle(kind: number, root: number, hi: number, lo: number, spoutTask: number): void {
-    let e = this.ledger.get(root);
+    const l = this.ledger;
+    let s: number;
     switch (kind) {
       case AckKind.Init:
-        if (e === undefined) {
-          e = new TreeEntry();
-          this.ledger.put(root, e);
-        }
-        e.hi ^= hi;
-        e.lo ^= lo;
-        e.spoutTask = spoutTask;
+        s = l.slotFor(root);
+        l.hi[s] ^= hi;
+        l.lo[s] ^= lo;
+        l.spoutTask[s] = spoutTask;
         break;
       case AckKind.Ack:
-        if (e === undefined) {
-          e = new TreeEntry();
-          this.ledger.put(root, e);
-        }
-        e.hi ^= hi;
-        e.lo ^= lo;
+        s = l.slotFor(root);
+        l.hi[s] ^= hi;
+        l.lo[s] ^= lo;
         break;
       case AckKind.Fail:
-        if (e === undefined) {
-          e = new TreeEntry();
-          this.ledger.put(root, e);
-        }
-        e.failed = true;
+        s = l.slotFor(root);
+        l.failed[s] = 1;
         break;
-      case AckKind.Reset:
-        if (e === undefined) return;
-        this.ledger.put(root, e);
-        if (e.spoutTask !== 0) this.delivery.sendAck(AckKind.SpoutReset, e.spoutTask, root, 0, 0, 0);
+      case AckKind.Reset: {
+        s = l.find(root);
+        if (s < 0) return;
+        l.touch(s);
+        const task = l.spoutTask[s];
+        if (task !== 0) this.delivery.sendAck(AckKind.SpoutReset, task, root, 0, 0, 0);
         return;
+      }
       default:
         return;
     }
-    if (e.spoutTask === 0) return;
-    if (e.failed) {
-      this.ledger.remove(root);
-      this.delivery.sendAck(AckKind.SpoutFail, e.spoutTask, root, 0, 0, 0);
-    } else if (e.hi === 0 && e.lo === 0) {
-      this.ledger.remove(root);
-      this.delivery.sendAck(AckKind.SpoutAck, e.spoutTask, root, 0, 0, 0);
+    const task = l.spoutTask[s];
+    if (task === 0) return;
+    if (l.failed[s] !== 0) {
+      l.removeAt(s);
+      this.delivery.sendAck(AckKind.SpoutFail, task, root, 0, 0, 0);
+    } else if (l.hi[s] === 0 && l.lo[s] === 0) {
+      l.removeAt(s);
+      this.delivery.sendAck(AckKind.SpoutAck, task, root, 0, 0, 0);
     }
   }
 

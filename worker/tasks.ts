@@ -1,8 +1,8 @@
 import { TupleImpl, type IBolt, type ISpout, type OutputCollector, type SpoutOutputCollector, type Tuple, type TopologyConfig } from '../topology-api';
 import { squallError } from '../common/errors';
 import type { Random } from '../common/random';
-import { RotatingMap } from '../common/rotating-map';
 import { AckKind } from './queues';
+import { RootTable } from './root-table';
 import { checkEmit, undeclaredStream, type Delivery, type OutStream } from './routing';
 import type { ExecutorStatsCollector } from './stats';
 import type { TaskContext } from './context';
@@ -221,24 +221,74 @@ function xorInto(ids: Map<number, [number, number]>, root: number, hi: number, l
   } else ids.set(root, [hi, lo]);
 }
 
-/** A tracked spout tuple waiting for its tree to complete. */
-class PendingSpoutTuple {
+/**
+ * Tracked spout tuples waiting for their trees, by root id: message id, stream and emit time.
+ * Expire after the message timeout, when the spout fails them.
+ */
+class PendingTuples extends RootTable {
+  msgIds: unknown[] = [];
+  streams = new Int32Array(0);
+  emittedMs = new Float64Array(0);
+  private old: [unknown[], Int32Array, Float64Array] = [this.msgIds, this.streams, this.emittedMs];
+
   constructor(
-    readonly msgId: unknown,
-    readonly streamIndex: number,
-    readonly emittedMs: number,
-  ) {}
+    buckets: number,
+    private readonly onExpire: (msgId: unknown, streamIndex: number) => void,
+  ) {
+    super(buckets, 256);
+    this.allocate(this.capacity());
+  }
+
+  add(root: number, msgId: unknown, streamIndex: number, emittedMs: number): void {
+    const s = this.upsert(root);
+    if (!this.inserted) this.touch(s);
+    this.msgIds[s] = msgId;
+    this.streams[s] = streamIndex;
+    this.emittedMs[s] = emittedMs;
+  }
+
+  /** Fails what timed out: the oldest generation expires. */
+  rotate(): number {
+    const expired: unknown[] = [];
+    const n = this.rotateWith((s) => expired.push(this.msgIds[s], this.streams[s]));
+    for (let i = 0; i < expired.length; i += 2) this.onExpire(expired[i], expired[i + 1] as number);
+    return n;
+  }
+
+  protected allocate(n: number): void {
+    this.msgIds = new Array<unknown>(n).fill(undefined);
+    this.streams = new Int32Array(n);
+    this.emittedMs = new Float64Array(n);
+  }
+  protected stash(): void {
+    this.old = [this.msgIds, this.streams, this.emittedMs];
+  }
+  protected carry(from: number, to: number): void {
+    this.msgIds[to] = this.old[0][from];
+    this.streams[to] = this.old[1][from];
+    this.emittedMs[to] = this.old[2][from];
+  }
+  protected move(from: number, to: number): void {
+    this.msgIds[to] = this.msgIds[from];
+    this.streams[to] = this.streams[from];
+    this.emittedMs[to] = this.emittedMs[from];
+  }
+  protected release(slot: number): void {
+    this.msgIds[slot] = undefined;
+  }
 }
 
 /** A spout task: its instance, its SpoutOutputCollector (itself) and its pending tuples. */
 export class SpoutTask extends TaskBase implements SpoutOutputCollector {
   spout!: ISpout;
   /** Tracked tuples by root id; expire after the message timeout (then `fail` is called). */
-  readonly pending: RotatingMap<number, PendingSpoutTuple>;
+  readonly pending: PendingTuples;
   /** Message ids to ack at once because acking is off: [msgId, streamIndex] pairs. */
   private immediateAcks: unknown[] = [];
   /** Emits during the current nextTuple call (to tell an idle spout). */
   emitsThisCall = 0;
+  /** Emit time set by the executor for a batch of calls (see SpoutExecutor); -1 outside one. */
+  stampMs = -1;
 
   constructor(
     taskId: number,
@@ -251,7 +301,7 @@ export class SpoutTask extends TaskBase implements SpoutOutputCollector {
     buckets: number,
   ) {
     super(taskId, component, host, outs, stats, context, conf);
-    this.pending = new RotatingMap<number, PendingSpoutTuple>(buckets, (_root, p) => this.timedOut(p));
+    this.pending = new PendingTuples(buckets, (msgId, streamIndex) => this.timedOut(msgId, streamIndex));
   }
 
   emit(values: unknown[], messageId?: unknown, streamId?: string): number[] {
@@ -322,7 +372,7 @@ export class SpoutTask extends TaskBase implements SpoutOutputCollector {
       this.immediateAcks.push(messageId, out.index);
       return;
     }
-    this.pending.put(root, new PendingSpoutTuple(messageId, out.index, hrNow()));
+    this.pending.add(root, messageId, out.index, this.stampMs >= 0 ? this.stampMs : hrNow());
     const d = this.host.delivery;
     d.sendAck(AckKind.Init, d.ackerFor(root), root, xh, xl, this.taskId);
   }
@@ -351,30 +401,35 @@ export class SpoutTask extends TaskBase implements SpoutOutputCollector {
     }
   }
 
-  /** The acker says the tree of `root` completed (or failed). */
-  completed(root: number, ok: boolean): void {
-    const p = this.pending.remove(root);
-    if (p === undefined) return; // already timed out and failed
+  /** The acker says the tree of `root` completed (or failed), at `nowMs`. */
+  completed(root: number, ok: boolean, nowMs: number): void {
+    const p = this.pending;
+    const s = p.find(root);
+    if (s < 0) return; // already timed out and failed
+    const msgId = p.msgIds[s];
+    const streamIndex = p.streams[s];
+    const emittedMs = p.emittedMs[s];
+    p.removeAt(s);
     if (ok) {
-      const ms = hrNow() - p.emittedMs;
-      this.stats.acked[p.streamIndex]++;
+      const ms = nowMs - emittedMs;
+      this.stats.acked[streamIndex]++;
       this.stats.completeMsTotal += ms;
       this.stats.complete.recordMs(ms);
-      this.callUser('ack', p.msgId);
+      this.callUser('ack', msgId);
     } else {
-      this.stats.failed[p.streamIndex]++;
-      this.callUser('fail', p.msgId);
+      this.stats.failed[streamIndex]++;
+      this.callUser('fail', msgId);
     }
   }
 
   resetPending(root: number): void {
-    const p = this.pending.get(root);
-    if (p !== undefined) this.pending.put(root, p);
+    const s = this.pending.find(root);
+    if (s >= 0) this.pending.touch(s);
   }
 
-  private timedOut(p: PendingSpoutTuple): void {
-    this.stats.failed[p.streamIndex]++;
-    this.callUser('fail', p.msgId);
+  private timedOut(msgId: unknown, streamIndex: number): void {
+    this.stats.failed[streamIndex]++;
+    this.callUser('fail', msgId);
   }
 
   callUser(method: 'ack' | 'fail' | 'activate' | 'deactivate' | 'close', arg?: unknown): void {

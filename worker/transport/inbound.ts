@@ -1,10 +1,15 @@
 import type { Packr, Unpackr } from 'msgpackr';
-import type { Clock } from '../../common/clock';
+import type { Clock, TimerHandle } from '../../common/clock';
 import type { Logger } from '../../common/logging';
 import type { Backpressured } from '../routing';
 import { decodeControl, decodeTuples, encodeBackpressure } from './codec';
 import { CloseCode, FRAME_KIND_NAMES, FrameKind, closeReason, frameKind, isLinkError, linkError } from './frames';
 import type { TransportAttachment } from './types';
+
+/** How long a paused link is watched before BACKPRESSURE on is sent (see InboundLink). */
+export const BACKPRESSURE_WINDOW_MS = 5;
+/** Share of a window a link must spend paused to be signalled. */
+const BACKPRESSURE_PAUSED_FRACTION = 0.75;
 
 /** What an inbound link needs from its connection (a websocket, or the in-memory pipe). */
 export interface InboundHost {
@@ -60,12 +65,35 @@ export interface InboundContext {
  * carried the frame that filled an inbox; ws parses a whole read synchronously) wait here and are
  * delivered in order on resume. The socket is paused, so this holds at most one read (≤ 64 KiB)
  * plus one partly received frame. Memory per link: the inboxes' capacities + one frame + that.
+ *
+ * The socket is paused at once, but BACKPRESSURE on is sent only when the link has spent most of
+ * the last `BACKPRESSURE_WINDOW_MS` (or more) paused: at a pause, from the previous window's
+ * share, or from a timer when a single pause lasts that long. A frame can carry more tuples for one task than its
+ * inbox holds (a batch is up to 1024 tuples, a 64 KiB socket read several thousand), so a bolt
+ * that keeps up easily still fills its inbox on most reads and is drained a turn later. Signalling
+ * each of those pauses stalled the sender for a round trip every time: thousands of BACKPRESSURE
+ * cycles per second, both workers half idle (const-spout → null-bolt over two workers: 2.3–3.0M
+ * tuples/s with the signal at every pause, 5.2–5.8M without). A short pause costs nothing:
+ * the socket is not read, and what the sender writes meanwhile waits in TCP buffers, and past
+ * `topology.transfer.buffer.bytes` in its outbox, which parks its emitters. Sustained overload (a
+ * slow bolt) keeps the link paused and is signalled within the window.
  */
 export class InboundLink {
   private paused = false;
-  /** BACKPRESSURE on was sent and the connection paused. */
+  /** The connection is not being read (from a pause until the resume that empties `held`). */
+  private socketPaused = false;
+  /** BACKPRESSURE on was sent (off is sent on resume). */
   private signalled = false;
   private closed = false;
+  /** Watches a pause that no turn has ended yet (see `watch`). */
+  private timer: TimerHandle | null = null;
+  /** Paused time is accounted in windows of at least BACKPRESSURE_WINDOW_MS, rolled at pauses. */
+  private windowStartMs = -Infinity;
+  /** Paused time in the current window, the current pause excluded. */
+  private pausedMs = 0;
+  private pausedAtMs = 0;
+  /** Share of the previous window spent paused. */
+  private lastPausedFraction = 0;
   private readonly held: Buffer[] = [];
   /** Tasks whose full inbox paused this link. */
   private readonly watched: number[] = [];
@@ -92,11 +120,14 @@ export class InboundLink {
     for (const t of this.watched) if (this.ctx.queueOf(t).isFull()) return;
     this.watched.length = 0;
     this.paused = false;
+    this.pausedMs += this.ctx.clock.now() - Math.max(this.pausedAtMs, this.windowStartMs);
     while (this.held.length > 0 && !this.paused && !this.closed) this.handle(this.held.shift()!);
     if (this.paused || this.closed) return;
     this.ctx.paused.delete(this);
-    this.signalled = false;
+    this.socketPaused = false;
     this.host.resume();
+    if (!this.signalled) return;
+    this.signalled = false;
     this.host.send(encodeBackpressure(this.ctx.packr, false));
   }
 
@@ -109,6 +140,7 @@ export class InboundLink {
     this.closed = true;
     this.held.length = 0;
     this.ctx.paused.delete(this);
+    this.clearTimer();
   }
 
   private handle(frame: Buffer): void {
@@ -157,12 +189,47 @@ export class InboundLink {
   }
 
   private pause(): void {
+    const now = this.ctx.clock.now();
     this.paused = true;
+    this.pausedAtMs = now;
     this.ctx.paused.add(this);
+    if (!this.socketPaused) {
+      this.socketPaused = true;
+      this.host.pause();
+    }
     if (this.signalled) return;
+    if (now - this.windowStartMs >= BACKPRESSURE_WINDOW_MS) this.rollWindow(now);
+    // paused most of the last window (a slow bolt: paused again as soon as a turn resumed it)
+    if (this.lastPausedFraction >= BACKPRESSURE_PAUSED_FRACTION) this.signal();
+    else if (this.timer === null) this.timer = this.ctx.clock.setTimeout(this.watch, BACKPRESSURE_WINDOW_MS);
+  }
+
+  private rollWindow(now: number): void {
+    const span = now - this.windowStartMs;
+    this.lastPausedFraction = span > 0 ? this.pausedMs / span : 0;
+    this.windowStartMs = now;
+    this.pausedMs = 0;
+  }
+
+  /** A pause that outlasts most of a window (no turn resumed it, e.g. a long execute) is signalled. */
+  private readonly watch = (): void => {
+    this.timer = null;
+    if (this.closed || !this.paused || this.signalled) return;
+    const now = this.ctx.clock.now();
+    const paused = this.pausedMs + (now - Math.max(this.pausedAtMs, this.windowStartMs));
+    if (paused >= BACKPRESSURE_PAUSED_FRACTION * (now - this.windowStartMs)) this.signal();
+    else this.timer = this.ctx.clock.setTimeout(this.watch, BACKPRESSURE_WINDOW_MS);
+  };
+
+  private signal(): void {
+    this.clearTimer();
     this.signalled = true;
-    this.host.pause();
     this.host.send(encodeBackpressure(this.ctx.packr, true));
+  }
+
+  private clearTimer(): void {
+    if (this.timer !== null) this.ctx.clock.clear(this.timer);
+    this.timer = null;
   }
 
   /**
@@ -187,6 +254,7 @@ export class InboundLink {
     this.closed = true;
     this.held.length = 0;
     this.ctx.paused.delete(this);
+    this.clearTimer();
     const closeCode = isLinkError(err) ? err.closeCode : CloseCode.INTERNAL;
     this.ctx.reject(this.peer, err, closeCode);
     this.host.close(closeCode, closeReason(closeCode, isLinkError(err) ? err.detail : 'internal error'));

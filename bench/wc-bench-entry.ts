@@ -1,2 +1,0 @@
-import { benchTopology } from './components';
-export default () => benchTopology('word-count', { acking: true, parallelism: 1 });
