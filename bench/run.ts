@@ -54,13 +54,23 @@ function runChild(args: ScenarioArgs): Promise<ScenarioResult> {
     let answered = false;
     child.on('message', (m: { ok: boolean; result?: ScenarioResult; error?: string }) => {
       answered = true;
-      if (m.ok) resolve(m.result!);
+      if (m.ok) resolve(revive(m.result!));
       else reject(new Error(m.error));
     });
     child.on('exit', (code) => {
       if (!answered) reject(new Error(`scenario ${args.id} exited with ${code} without a result`));
     });
   });
+}
+
+/** IPC carries JSON, which turns NaN (not measured) into null: turn it back. */
+function revive(r: ScenarioResult): ScenarioResult {
+  const num = (x: number | null): number => (x === null ? NaN : x);
+  for (const k of Object.keys(r.values)) r.values[k] = num(r.values[k]);
+  for (const k of Object.keys(r.samples)) r.samples[k] = r.samples[k].map(num);
+  for (const w of r.workers) for (const k of ['cpuPercent', 'rssMB', 'peakRssMB'] as const) w[k] = num(w[k]);
+  r.otherCpuPercent = num(r.otherCpuPercent);
+  return r;
 }
 
 /** Other engineers' test runs may share the machine: wait (a bounded time) for a quiet moment. */
@@ -87,7 +97,8 @@ async function runOne(args: ScenarioArgs, outcomes: Outcome[], suiteStart: numbe
     let outcome: Outcome;
     try {
       const result = await runChild(args);
-      process.stderr.write(`${((performance.now() - t0) / 1000).toFixed(1)} s, other load ${result.otherCpuPercent.toFixed(0)}%\n`);
+      const other = Number.isNaN(result.otherCpuPercent) ? '' : `, other load ${result.otherCpuPercent.toFixed(0)}%`;
+      process.stderr.write(`${((performance.now() - t0) / 1000).toFixed(1)} s${other}\n`);
       outcome = { args, result, quietBefore };
     } catch (err) {
       process.stderr.write(`failed\n${err instanceof Error ? err.message : String(err)}\n`);
