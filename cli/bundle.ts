@@ -15,6 +15,8 @@ export interface Bundle {
   file: string;
   code: Buffer;
   sha256: string;
+  /** Removes the temporary directory the file was written to (nothing when `outFile` was given). */
+  dispose(): void;
 }
 
 /**
@@ -55,7 +57,8 @@ export async function buildBundle(entry: string, outFile?: string): Promise<Bund
   }
   const code = Buffer.from(result.outputFiles[0].contents);
   const sha256 = createHash('sha256').update(code).digest('hex');
-  const file = outFile ?? path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'squall-bundle-')), `${sha256}.js`);
+  const tempDir = outFile === undefined ? fs.mkdtempSync(path.join(os.tmpdir(), 'squall-bundle-')) : null;
+  const file = outFile ?? path.join(tempDir!, `${sha256}.js`);
   fs.writeFileSync(file, code);
-  return { file, code, sha256 };
+  return { file, code, sha256, dispose: () => tempDir && fs.rmSync(tempDir, { recursive: true, force: true }) };
 }

@@ -39,6 +39,7 @@ export function submitCommand(ctx: CliContext) {
       ctx.run(async () => {
         const { daemon, topology } = loadDaemonConfig(argv, {}, { userKeysToTopology: true });
         const bundle = await buildBundle(argv.file);
+        bundle.dispose(); // only the bytes are uploaded
         const name = argv.name ?? defaultName(argv.file);
         const result = await clientFor(argv, daemon).submit(name, bundle.code, topology);
         ctx.out(`submitted "${result.name}" as ${result.id} (${result.status}; bundle sha256 ${result.bundleHash.slice(0, 12)}…, ${bundle.code.length} bytes)`);

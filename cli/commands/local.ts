@@ -38,7 +38,13 @@ async function runLocal(ctx: CliContext, argv: LocalArgs): Promise<void> {
   const started = performance.now();
   const overrides = parseConfigArgs(argv.c);
   const bundle = await buildBundle(argv.file);
-  const loaded = await resolveTopologyExport(require(bundle.file), argv.file);
+  let exported: unknown;
+  try {
+    exported = require(bundle.file);
+  } finally {
+    bundle.dispose(); // loaded: the file is no longer needed
+  }
+  const loaded = await resolveTopologyExport(exported, argv.file);
   const name = argv.name ?? defaultName(argv.file);
   const cluster = new LocalCluster({ logger: createLogger({ level: argv['log-level'], name: 'squall-local' }) });
   try {
