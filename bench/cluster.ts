@@ -46,7 +46,7 @@ export async function startBenchCluster(supervisors: number, slots: number): Pro
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'squall-bench-'));
   const firstSlotPort = slots * supervisors === 2 ? await freePortPair() : 20_000 + Math.floor(Math.random() * 30_000);
   const dev = await startDevCluster(
-    { 'nimbus.port': 0, 'squall.log.level': 'error', 'worker.heartbeat.frequency.secs': 0.25, 'storm.local.dir': dir },
+    { 'nimbus.port': 0, 'squall.log.level': 'fatal', 'worker.heartbeat.frequency.secs': 0.25, 'storm.local.dir': dir },
     { supervisors, slots, firstSlotPort },
   );
   const client = new NimbusClient({ url: dev.url });
