@@ -300,12 +300,6 @@ export class WorkerRuntime implements Delivery, TaskHost {
     return true;
   }
 
-  /** True while some local inbox is at capacity: links should stop reading until it drains. */
-  overloaded(): boolean {
-    for (const b of this.bolts) if (b.inbox.isFull()) return true;
-    return false;
-  }
-
   /** Fields of a stream by its number, for decoding tuples from other workers. */
   fieldsOf(streamIndex: number): { fields: Fields; component: string; stream: string } | undefined {
     const s = this.layout.streams[streamIndex];
