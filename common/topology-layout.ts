@@ -1,6 +1,8 @@
 import {
   ACKER_COMPONENT_ID,
+  CHECKPOINT_STREAM_ID,
   Config,
+  WATERMARK_STREAM_ID,
   type TopologyConfig,
   type TopologyDefinition,
   componentIds,
@@ -21,7 +23,21 @@ export interface StreamInfo {
   stream: string;
   fields: string[];
   direct: boolean;
+  /** A system stream (SYSTEM_STREAMS): never declared by user code, never seen by `execute`. */
+  system?: boolean;
 }
+
+/**
+ * System streams every component's tasks may send on, with their fields. They are numbered after
+ * every user stream (from `systemStreamStart`), one entry per component, so system tuples travel
+ * through the same inboxes, batches and links as data (and stay in order behind it), and the codec
+ * and stats treat them like any stream. The runtime hands them to the handler registered for the
+ * stream id (WorkerRuntime.onSystemStream), never to the bolt's `execute`.
+ */
+export const SYSTEM_STREAMS: Readonly<Record<string, readonly string[]>> = Object.freeze({
+  [CHECKPOINT_STREAM_ID]: Object.freeze(['action', 'txid']),
+  [WATERMARK_STREAM_ID]: Object.freeze(['watermark']),
+});
 
 /**
  * Task ids, executors and stream numbers of a topology: a pure function of its definition and
@@ -35,7 +51,10 @@ export interface TopologyLayout {
   componentTasks: Record<string, number[]>;
   executors: ExecutorRange[];
   ackerTasks: number[];
+  /** User streams, then system streams (from `systemStreamStart`). */
   streams: StreamInfo[];
+  /** Index of the first system stream. */
+  systemStreamStart: number;
   /** `component\u0000stream` → stream index. */
   streamIndex: Map<string, number>;
 }
@@ -109,5 +128,13 @@ export function computeLayout(def: TopologyDefinition, conf: TopologyConfig, com
       streamIndex.set(streamKey(id, stream), info.index);
     }
   }
-  return { taskComponent, componentTasks, executors, ackerTasks: componentTasks[ACKER_COMPONENT_ID] ?? [], streams, streamIndex };
+  const systemStreamStart = streams.length;
+  for (const id of componentIds(def)) {
+    for (const stream of Object.keys(SYSTEM_STREAMS).sort()) {
+      const info: StreamInfo = { index: streams.length, component: id, stream, fields: [...SYSTEM_STREAMS[stream]], direct: false, system: true };
+      streams.push(info);
+      streamIndex.set(streamKey(id, stream), info.index);
+    }
+  }
+  return { taskComponent, componentTasks, executors, ackerTasks: componentTasks[ACKER_COMPONENT_ID] ?? [], streams, systemStreamStart, streamIndex };
 }

@@ -15,6 +15,7 @@ import { BundleStore } from '../nimbus/bundle-store';
 import { Nimbus } from '../nimbus/nimbus';
 import { Supervisor } from '../supervisor/supervisor';
 import type { Worker } from '../worker/worker';
+import type { WorkerRuntime } from '../worker/runtime';
 import { InProcessLauncher } from './in-process-launcher';
 import { LocalBundles } from './local-bundles';
 import { buildTopologyInfo, type TopologyInfo } from './topology-info';
@@ -173,6 +174,11 @@ export class LocalCluster {
 
   private workers(topologyId: string): Worker[] {
     return this.launcher.workersOf(topologyId);
+  }
+
+  /** The runtimes of a topology's in-process workers, for tests of runtime features. */
+  async workerRuntimes(name: string): Promise<WorkerRuntime[]> {
+    return this.workers((await this.record(name)).id).map((w) => w.runtime);
   }
 
   async activate(name: string): Promise<void> {

@@ -8,6 +8,10 @@ export const ACKER_INIT_STREAM_ID = '__ack_init';
 export const ACKER_ACK_STREAM_ID = '__ack_ack';
 export const ACKER_FAIL_STREAM_ID = '__ack_fail';
 export const ACKER_RESET_TIMEOUT_STREAM_ID = '__ack_reset_timeout';
+/** Watermarks (event-time progress) from a task to the windowed bolts it feeds; see docs/windowing.md. */
+export const WATERMARK_STREAM_ID = '__watermark';
+/** Checkpoint barriers and their commit/rollback actions (Storm's `$checkpoint`); see docs/state.md. */
+export const CHECKPOINT_STREAM_ID = '__checkpoint';
 export const RESERVED_PREFIX = '__';
 
 export function isReservedName(name: string): boolean {

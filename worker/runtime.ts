@@ -74,6 +74,9 @@ export interface WorkerRuntimeOptions {
 
 const NEVER_FULL: Backpressured = { isFull: () => false };
 
+/** Handles tuples of one system stream (SYSTEM_STREAMS) arriving for a local bolt task. */
+export type SystemStreamHandler = (task: BoltTask, tuple: TupleImpl) => void;
+
 /**
  * One worker's share of a topology: its executors, the routing between them, the acker, and the
  * loop that runs them. One event loop, no promise per tuple: each turn drains bolt inboxes in
@@ -108,6 +111,7 @@ export class WorkerRuntime implements Delivery, TaskHost {
   private readonly errorBudget = new Map<string, { windowStart: number; count: number; suppressed: number }>();
   readonly localTasks: number[] = [];
   private readonly startedMs: number;
+  private readonly systemHandlers = new Map<string, SystemStreamHandler>();
 
   constructor(private readonly opts: WorkerRuntimeOptions) {
     this.clock = opts.clock;
@@ -238,6 +242,23 @@ export class WorkerRuntime implements Delivery, TaskHost {
       return d;
     };
     this.bolts.sort((a, b) => visit(b.component, new Set()) - visit(a.component, new Set()) || a.start - b.start);
+  }
+
+  // ---- system streams -----------------------------------------------------------------------
+
+  /** Registers the handler of a system stream (one per stream id; a second replaces the first). */
+  onSystemStream(streamId: string, handler: SystemStreamHandler): void {
+    this.systemHandlers.set(streamId, handler);
+  }
+
+  systemTuple(task: BoltTask, tuple: TupleImpl): void {
+    const handler = this.systemHandlers.get(tuple.sourceStreamId);
+    if (handler === undefined) return; // no feature here uses that stream: nothing to do
+    try {
+      handler(task, tuple);
+    } catch (err) {
+      this.reportError(task.component, task.taskId, err);
+    }
   }
 
   // ---- Delivery -----------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-import { TupleImpl, type IBolt, type ISpout, type OutputCollector, type SpoutOutputCollector, type Tuple, type TopologyConfig } from '../topology-api';
+import { Fields, TupleImpl, type IBolt, type ISpout, type OutputCollector, type SpoutOutputCollector, type Tuple, type TopologyConfig } from '../topology-api';
 import { squallError } from '../common/errors';
 import type { Random } from '../common/random';
 import { AckKind } from './queues';
@@ -6,12 +6,16 @@ import { RootTable } from './root-table';
 import { checkEmit, undeclaredStream, type Delivery, type OutStream } from './routing';
 import type { ExecutorStatsCollector } from './stats';
 import type { TaskContext } from './context';
+import { streamKey, type TopologyLayout } from '../common/topology-layout';
 
 export const hrNow: () => number = () => performance.now();
 
 /** What a task needs from its worker besides delivery. */
 export interface TaskHost {
   readonly delivery: Delivery;
+  readonly layout: TopologyLayout;
+  /** A tuple on a system stream (SYSTEM_STREAMS) arrived for `task`: handed to its stream's handler. */
+  systemTuple(task: BoltTask, tuple: TupleImpl): void;
   readonly random: Random;
   /** Acking is on (topology.acker.executors > 0). */
   readonly tracking: boolean;
@@ -52,6 +56,38 @@ abstract class TaskBase {
   reportError(err: unknown): void {
     this.host.reportError(this.component, this.taskId, err);
   }
+
+  /** Every task of every bolt subscribed to any of this task's streams, ascending. */
+  downstreamTasks(): number[] {
+    const tasks = new Set<number>();
+    for (const out of this.outs.values()) for (const s of out.subscriptions) for (const t of s.tasks) tasks.add(t);
+    return [...tasks].sort((a, b) => a - b);
+  }
+
+  /**
+   * Sends a tuple on a system stream (SYSTEM_STREAMS: a watermark, a checkpoint barrier) to each
+   * of `tasks`, through the same inboxes and links as this task's data, so it arrives after
+   * everything this task emitted before it. Untracked; not counted in the emit stats.
+   */
+  emitSystem(streamId: string, values: unknown[], tasks: readonly number[]): void {
+    const layout = this.host.layout;
+    const index = layout.streamIndex.get(streamKey(this.component, streamId));
+    if (index === undefined || index < layout.systemStreamStart) throw squallError('ERR_INTERNAL', `"${streamId}" is not a system stream`);
+    const info = layout.streams[index];
+    if (values.length !== info.fields.length) throw squallError('ERR_INTERNAL', `system stream "${streamId}" has ${info.fields.length} field(s), got ${values.length}`);
+    let fields = this.systemFields.get(index);
+    if (fields === undefined) {
+      fields = new Fields(info.fields);
+      this.systemFields.set(index, fields);
+    }
+    for (const task of tasks) {
+      const tuple = new TupleImpl(values, fields, this.component, this.taskId, streamId, 0, 0, 0, null);
+      tuple.streamIndex = index;
+      this.host.delivery.sendTuple(task, tuple);
+    }
+  }
+
+  private readonly systemFields = new Map<number, Fields>();
 }
 
 /**
@@ -62,8 +98,16 @@ export class BoltTask extends TaskBase implements OutputCollector {
   bolt!: IBolt;
   /** The tuple whose execute is running, for process latency (acked during its own execute). */
   private current: TupleImpl | null = null;
+  /** Stream indexes from here up to (not including) the tick index are system streams. */
+  private readonly systemStart = this.host.layout.systemStreamStart;
+  private readonly tickIndex = this.host.layout.streams.length;
 
   execute(tuple: TupleImpl): void {
+    const si = tuple.streamIndex;
+    if (si >= this.systemStart && si < this.tickIndex) {
+      this.host.systemTuple(this, tuple);
+      return;
+    }
     this.current = tuple;
     try {
       this.bolt.execute(tuple);
