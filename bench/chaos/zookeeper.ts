@@ -23,7 +23,7 @@ export interface ChaosZooKeeper {
 }
 
 export async function startZooKeeper(tickTimeMs = 500): Promise<ChaosZooKeeper> {
-  if (!fs.existsSync(ZOOKEEPER_JAR)) throw new Error(`${ZOOKEEPER_JAR} is missing: run scripts/ensure-zookeeper.sh`);
+  if (!fs.existsSync(ZOOKEEPER_JAR)) throw new Error(`${ZOOKEEPER_JAR} is missing: run scripts/ensure-packages.sh`);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'squall-chaos-zk-'));
   const port = await freePort();
   const cfg = path.join(dir, 'zoo.cfg');

@@ -5,7 +5,7 @@
  * through test/fixtures/cluster/reliable.ts, whose spout replays failed messages and records
  * acked ids in files; every message id must end up acked. Replays are reported.
  *
- * Needs the built CLI (node scripts/build.js) and ZooKeeper (scripts/ensure-zookeeper.sh).
+ * Needs the built CLI (node scripts/build.js) and ZooKeeper (scripts/ensure-packages.sh).
  */
 import type { TopologyPage, WorkerEntry } from '../../common/protocol/rest';
 import { Cluster, sleep, waitFor } from '../helpers/cluster-harness';
@@ -37,7 +37,7 @@ function replayReport(test: string, out: string, messages: number): string {
 
 if (!zookeeperAvailable()) {
   test('ZooKeeper is installed', () => {
-    throw new Error('ZooKeeper (or java) is missing: run scripts/ensure-zookeeper.sh');
+    throw new Error('ZooKeeper (or java) is missing: run scripts/ensure-packages.sh');
   });
 } else {
   describe('failures on a two-supervisor cluster', () => {

@@ -14,7 +14,7 @@
  * status 0 within a bound, with nothing left open (an exit probe records what each process still
  * held) and no orphan process. The tests share the topology and run in order.
  *
- * Needs the built CLI (node scripts/build.js) and ZooKeeper (scripts/ensure-zookeeper.sh).
+ * Needs the built CLI (node scripts/build.js) and ZooKeeper (scripts/ensure-packages.sh).
  */
 import type { Recovery, SpoutLedger } from '../../bench/chaos/ledger';
 import type { TopologyPage, WorkerEntry } from '../../common/protocol/rest';
@@ -62,7 +62,7 @@ const running = (page: TopologyPage): WorkerEntry[] => page.workers.filter((w) =
 
 if (!zookeeperAvailable()) {
   test('ZooKeeper is installed', () => {
-    throw new Error('ZooKeeper (or java) is missing: run scripts/ensure-zookeeper.sh');
+    throw new Error('ZooKeeper (or java) is missing: run scripts/ensure-packages.sh');
   });
 } else {
   describe('daemon faults under an endless reliable word count', () => {

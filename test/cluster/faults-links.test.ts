@@ -15,7 +15,7 @@
  * lost. Then strangers knock at a worker's slot port (bytes that are not HTTP, plain HTTP, a
  * websocket peer without the topology's secret): each is refused and logged, and the worker and
  * its topology carry on. Needs the built CLI (node scripts/build.js) and ZooKeeper
- * (scripts/ensure-zookeeper.sh).
+ * (scripts/ensure-packages.sh).
  */
 import type { Recovery, SpoutLedger } from '../../bench/chaos/ledger';
 import type { TopologyPage } from '../../common/protocol/rest';
@@ -53,7 +53,7 @@ const AFTER_RESTORE_BOUND_MS = LINK_BACKOFF_MAX_MS + 2 * TUPLE_FAIL_MAX_MS;
 
 if (!zookeeperAvailable()) {
   test('ZooKeeper is installed', () => {
-    throw new Error('ZooKeeper (or java) is missing: run scripts/ensure-zookeeper.sh');
+    throw new Error('ZooKeeper (or java) is missing: run scripts/ensure-packages.sh');
   });
 } else {
   describe('worker links on a two-supervisor cluster', () => {

@@ -14,7 +14,7 @@
  *   off instead of looping hot.
  *
  * Figures (replays, recovery times) are printed. Needs the built CLI (node scripts/build.js) and
- * ZooKeeper (scripts/ensure-zookeeper.sh).
+ * ZooKeeper (scripts/ensure-packages.sh).
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -60,7 +60,7 @@ const running = (page: TopologyPage): WorkerEntry[] => page.workers.filter((w) =
 
 if (!zookeeperAvailable()) {
   test('ZooKeeper is installed', () => {
-    throw new Error('ZooKeeper (or java) is missing: run scripts/ensure-zookeeper.sh');
+    throw new Error('ZooKeeper (or java) is missing: run scripts/ensure-packages.sh');
   });
 } else {
   describe('worker faults on a two-supervisor cluster', () => {

@@ -14,7 +14,7 @@
  * must show the cluster as it was (supervisors, running workers; after a mere stop, the very same
  * worker processes), and every message emitted before the outage ended must be acked within a
  * bound. Needs the built CLI (node scripts/build.js) and
- * ZooKeeper (scripts/ensure-zookeeper.sh).
+ * ZooKeeper (scripts/ensure-packages.sh).
  */
 import type { Recovery, SpoutLedger } from '../../bench/chaos/ledger';
 import type { TopologyPage } from '../../common/protocol/rest';
@@ -53,7 +53,7 @@ const ZK_RECOVERY_BOUND_MS =
 
 if (!zookeeperAvailable()) {
   test('ZooKeeper is installed', () => {
-    throw new Error('ZooKeeper (or java) is missing: run scripts/ensure-zookeeper.sh');
+    throw new Error('ZooKeeper (or java) is missing: run scripts/ensure-packages.sh');
   });
 } else {
   describe('ZooKeeper outages under an endless reliable word count', () => {

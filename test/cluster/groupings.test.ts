@@ -5,7 +5,7 @@
  * parallelism > 1, spread over 3 workers on 2 supervisors. The recording bolts write each tuple
  * with their task id and process id; the spout puts its own process id in every tuple.
  *
- * Needs the built CLI (node scripts/build.js) and ZooKeeper (scripts/ensure-zookeeper.sh).
+ * Needs the built CLI (node scripts/build.js) and ZooKeeper (scripts/ensure-packages.sh).
  */
 import type { TopologyPage } from '../../common/protocol/rest';
 import { Cluster, waitFor } from '../helpers/cluster-harness';
@@ -23,7 +23,7 @@ type Rec = SinkRecord & { values: [string, number, number] };
 
 if (!zookeeperAvailable()) {
   test('ZooKeeper is installed', () => {
-    throw new Error('ZooKeeper (or java) is missing: run scripts/ensure-zookeeper.sh');
+    throw new Error('ZooKeeper (or java) is missing: run scripts/ensure-packages.sh');
   });
 } else {
   describe('groupings across workers', () => {

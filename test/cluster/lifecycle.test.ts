@@ -3,7 +3,7 @@
  * processes (2 slots each) on loopback, driven with the CLI and watched over REST, as an operator
  * would. One cluster for the file; each test leaves no topology behind.
  *
- * Needs the built CLI (node scripts/build.js) and ZooKeeper (scripts/ensure-zookeeper.sh).
+ * Needs the built CLI (node scripts/build.js) and ZooKeeper (scripts/ensure-packages.sh).
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -35,7 +35,7 @@ function listRows(stdout: string): string[][] {
 
 if (!zookeeperAvailable()) {
   test('ZooKeeper is installed', () => {
-    throw new Error('ZooKeeper (or java) is missing: run scripts/ensure-zookeeper.sh');
+    throw new Error('ZooKeeper (or java) is missing: run scripts/ensure-packages.sh');
   });
 } else {
   describe('a topology on a two-supervisor cluster, driven by the CLI', () => {

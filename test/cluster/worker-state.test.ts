@@ -2,7 +2,7 @@
  * What REST says about a worker right after it starts, on a cluster with Nimbus's default-like
  * monitor period (a round every 30 s here, to make the window obvious; the default is 10 s).
  *
- * Needs the built CLI (node scripts/build.js) and ZooKeeper (scripts/ensure-zookeeper.sh).
+ * Needs the built CLI (node scripts/build.js) and ZooKeeper (scripts/ensure-packages.sh).
  */
 import { Cluster, waitFor } from '../helpers/cluster-harness';
 import { zookeeperAvailable } from '../helpers/zookeeper';
@@ -11,7 +11,7 @@ const TEST_TIMEOUT_MS = 40_000;
 
 if (!zookeeperAvailable()) {
   test('ZooKeeper is installed', () => {
-    throw new Error('ZooKeeper (or java) is missing: run scripts/ensure-zookeeper.sh');
+    throw new Error('ZooKeeper (or java) is missing: run scripts/ensure-packages.sh');
   });
 } else {
   describe('worker state in REST between monitor rounds', () => {

@@ -1,7 +1,7 @@
 /**
  * ZkStateStore against a real ZooKeeper (one throwaway server for the file, tickTime 500 ms,
  * 2 s sessions): the shared StateStore contract, then the faults only a real server has.
- * Needs scripts/ensure-zookeeper.sh to have run.
+ * Needs scripts/ensure-packages.sh to have run.
  */
 import { ZkStateStore, type ZkStateStoreOptions } from '../../common/cluster-state/zk-store';
 import { createLogger } from '../../common/logging';
@@ -11,7 +11,7 @@ import { expireZkSession, freePort, startZooKeeper, zookeeperAvailable, type Zoo
 
 if (!zookeeperAvailable()) {
   test('ZooKeeper is installed', () => {
-    throw new Error('ZooKeeper (or java) is missing: run scripts/ensure-zookeeper.sh');
+    throw new Error('ZooKeeper (or java) is missing: run scripts/ensure-packages.sh');
   });
 } else {
   describe('ZkStateStore', () => {

@@ -8,7 +8,7 @@
  * then SIGKILL after a bound), then proves that no worker process is left and removes the temp dir.
  *
  * Needs the built CLI (`node scripts/build.js`, which `npm test` runs first) and ZooKeeper
- * (scripts/ensure-zookeeper.sh).
+ * (scripts/ensure-packages.sh).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';

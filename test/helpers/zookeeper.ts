@@ -2,7 +2,7 @@
  * A throwaway ZooKeeper server for test/cluster: one JVM per call, its own temp data dir, an
  * ephemeral port on 127.0.0.1, a named and bounded readiness wait, and stop-by-PID.
  *
- * Needs Debian's `zookeeper` package (scripts/ensure-zookeeper.sh) and a `java` on PATH. Measured
+ * Needs Debian's `zookeeper` package (scripts/ensure-packages.sh) and a `java` on PATH. Measured
  * here: the server answers `ruok` after ~0.3 s and uses ~60 MB.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
@@ -60,7 +60,7 @@ export function zookeeperAvailable(): boolean {
 /** Starts a standalone server and resolves once it answers `ruok` with `imok`. */
 export async function startZooKeeper(options: StartZooKeeperOptions = {}): Promise<ZooKeeperServer> {
   if (!existsSync(ZOOKEEPER_JAR)) {
-    throw new Error(`${ZOOKEEPER_JAR} is missing: run scripts/ensure-zookeeper.sh`);
+    throw new Error(`${ZOOKEEPER_JAR} is missing: run scripts/ensure-packages.sh`);
   }
   const tickTimeMs = options.tickTimeMs ?? 500;
   const readyTimeoutMs = options.readyTimeoutMs ?? READY_TIMEOUT_MS;
