@@ -37,11 +37,21 @@ export default tseslint.config(
     },
   },
   {
-    files: ['topology-api/**/*.ts'],
+    files: ['topology-api/*.ts'],
     rules: {
       'no-restricted-imports': [
         'error',
         { patterns: [{ regex: '^\\.\\./', message: 'topology-api imports nothing internal: user bundles carry it alone.' }] },
+      ],
+    },
+  },
+  // Its subfolders (state/, windowing/) may import their parent, nothing above it.
+  {
+    files: ['topology-api/*/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { patterns: [{ regex: '^\\.\\./\\.\\./', message: 'topology-api imports nothing internal: user bundles carry it alone.' }] },
       ],
     },
   },

@@ -1,4 +1,5 @@
 import { problemsError } from './errors';
+import { DEFAULT_STATE_PROVIDER, STATE_PROVIDERS, isStateProviderName, parseStateProviderConfig, stateProviderConfigProblems } from './state/provider-config';
 
 /** A topology's configuration: Storm's key names, plain JSON values. */
 export type TopologyConfig = Record<string, unknown>;
@@ -20,6 +21,10 @@ export const Config = {
   TOPOLOGY_RANDOM_SEED: 'topology.random.seed',
   TOPOLOGY_MAX_TASK_PARALLELISM: 'topology.max.task.parallelism',
   TOPOLOGY_ERROR_HISTORY_SIZE: 'topology.error.history.size',
+  TOPOLOGY_STATE_PROVIDER: 'topology.state.provider',
+  TOPOLOGY_STATE_PROVIDER_CONFIG: 'topology.state.provider.config',
+  TOPOLOGY_STATE_CHECKPOINT_INTERVAL: 'topology.state.checkpoint.interval.ms',
+  TOPOLOGY_STATE_MAX_KEY_GROUPS: 'topology.state.max.key.groups',
 } as const;
 
 type Check = (value: unknown) => string | undefined;
@@ -76,6 +81,32 @@ export const TOPOLOGY_CONFIG_SPEC: Readonly<Record<string, ConfigKeySpec>> = {
   [Config.TOPOLOGY_RANDOM_SEED]: { default: null, check: nullable(isInt(0)), component: false, doc: 'Seed for shuffle and ids (tests); null is random' },
   [Config.TOPOLOGY_MAX_TASK_PARALLELISM]: { default: null, check: nullable(isInt(1)), component: false, doc: 'Caps every component parallelism' },
   [Config.TOPOLOGY_ERROR_HISTORY_SIZE]: { default: 10, check: isInt(1, 1000), component: false, doc: 'Errors kept per component' },
+  [Config.TOPOLOGY_STATE_PROVIDER]: {
+    default: DEFAULT_STATE_PROVIDER,
+    check: (v) => (isStateProviderName(v) ? undefined : `must be one of ${STATE_PROVIDERS.join(', ')}`),
+    component: false,
+    doc: 'Backend of checkpointed state: memory, sqlite (embedded, durable, one machine) or redis (shared)',
+  },
+  [Config.TOPOLOGY_STATE_PROVIDER_CONFIG]: {
+    default: null,
+    check: (v) => {
+      try {
+        parseStateProviderConfig(v);
+        return undefined;
+      } catch {
+        return 'must be an object or a JSON string of one';
+      }
+    },
+    component: false,
+    doc: "The provider's settings (object or JSON string); see docs/state.md",
+  },
+  [Config.TOPOLOGY_STATE_CHECKPOINT_INTERVAL]: { default: 1000, check: isInt(1, 86_400_000), component: false, doc: 'Milliseconds between checkpoints of stateful bolts' },
+  [Config.TOPOLOGY_STATE_MAX_KEY_GROUPS]: {
+    default: 128,
+    check: isInt(1, 32768),
+    component: false,
+    doc: "Key groups keyed state is split into (Flink's maximum parallelism): the most tasks a stateful bolt can be rescaled to",
+  },
 };
 
 function nearest(key: string, candidates: readonly string[]): string | undefined {
@@ -129,6 +160,10 @@ export function topologyConfigProblems(conf: TopologyConfig, scope: 'topology' |
     }
     const why = spec.check(value);
     if (why) problems.push(`"${key}" ${why} (got ${JSON.stringify(value)})`);
+  }
+  if (scope === 'topology' && Config.TOPOLOGY_STATE_PROVIDER_CONFIG in conf) {
+    const provider = conf[Config.TOPOLOGY_STATE_PROVIDER] ?? DEFAULT_STATE_PROVIDER;
+    problems.push(...stateProviderConfigProblems(provider, conf[Config.TOPOLOGY_STATE_PROVIDER_CONFIG]));
   }
   return problems;
 }

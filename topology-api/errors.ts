@@ -64,6 +64,11 @@ export const ERROR_TABLE = {
   ERR_WORKER_HUNG: { status: 500, title: 'Worker stopped heartbeating' },
   ERR_WORKER_CRASHED: { status: 500, title: 'Worker process died' },
   ERR_USER_CODE: { status: 500, title: 'User code threw' },
+
+  // Checkpointed state (topology-api/state, worker/state)
+  ERR_STATE_BACKEND: { status: 503, title: 'State backend unavailable' },
+  ERR_STATE_KEY_GROUP: { status: 500, title: 'Key outside the key groups of this task' },
+  ERR_STATE_TXID: { status: 409, title: 'Checkpoint transaction out of order' },
   ERR_CLOSED: { status: 503, title: 'Already closed' },
   ERR_TIMEOUT: { status: 504, title: 'Timed out' },
   ERR_INTERNAL: { status: 500, title: 'Internal error' },

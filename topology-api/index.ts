@@ -13,3 +13,4 @@ export * from './builder';
 export * from './basic-bolt-executor';
 export * from './utils';
 export { cloneComponent } from './clone';
+export * from './state';
