@@ -11,6 +11,7 @@ export {
   resolveTopologyConfig,
   topologyConfigProblems,
   topologyProblems,
+  windowTimeoutShortfalls,
   type ComponentDefinition,
   type GroupingSpec,
   type TopologyConfig,

@@ -3,7 +3,7 @@ import { NODE_DATA_BYTES_MAX } from '../common/cluster-state/store';
 import type { TopologyRecord } from '../common/cluster-state/types';
 import type { DaemonConfig } from '../common/config';
 import { problemsError, squallError } from '../common/errors';
-import { Config, resolveTopologyConfig, topologyConfigProblems, topologyProblems, type TopologyConfig } from '../common/topology';
+import { Config, resolveTopologyConfig, topologyConfigProblems, topologyProblems, windowTimeoutShortfalls, type TopologyConfig } from '../common/topology';
 import { initialExecutors } from '../common/topology-layout';
 import type { ProbedTopology } from './bundle-probe';
 import { checkTopologyName } from './names';
@@ -41,6 +41,7 @@ export function draftRecord(args: DraftArgs): TopologyRecord {
   const clusterDefaults: TopologyConfig = {};
   for (const [k, v] of Object.entries(args.daemonConfig)) if (k.startsWith('topology.')) clusterDefaults[k] = v;
   const config = resolveTopologyConfig(clusterDefaults, args.probed.config, args.overrides, { [Config.TOPOLOGY_NAME]: args.name });
+  checkWindowTimeouts(args.probed.definition, config);
   const owner = args.owner;
   const record: TopologyRecord = {
     v: 1,
@@ -64,6 +65,22 @@ export function draftRecord(args: DraftArgs): TopologyRecord {
     throw squallError('ERR_TOPOLOGY_INVALID', `the definition and configuration take ${bytes} bytes, over the cluster-state limit of ${NODE_DATA_BYTES_MAX}`);
   }
   return record;
+}
+
+/**
+ * Storm's check: a windowed bolt's tuples are acked only when they leave their last window, so a
+ * message timeout shorter than the window would fail (and replay) every tuple it holds.
+ */
+function checkWindowTimeouts(definition: ProbedTopology['definition'], config: TopologyConfig): void {
+  const short = windowTimeoutShortfalls(definition, config);
+  if (short.length === 0) return;
+  const problems = short.map(
+    (s) =>
+      `bolt "${s.bolt}" holds tuples up to ${s.holdMs} ms (window length + slide, plus lag and allowed lateness in event time), ` +
+      `${s.holdMs - s.timeoutMs} ms longer than ${Config.TOPOLOGY_MESSAGE_TIMEOUT_SECS} (${s.timeoutMs / 1000} s) lets a tuple wait: ` +
+      `set it to at least ${Math.ceil(s.holdMs / 1000)}`,
+  );
+  throw squallError('ERR_WINDOW_OUTLASTS_TIMEOUT', problems.join('; '), { problems });
 }
 
 /** Bundles uploaded by submissions still in progress, which must not be deleted as unused. */

@@ -6,11 +6,12 @@ import { type ComponentDefinition, type GroupingSpec, type TopologyDefinition, t
 import { problemsError } from './errors';
 import { Fields, toFields } from './fields';
 import { cloneComponent } from './clone';
+import { isWindowedBolt, WindowedBoltHolder, type IWindowedBolt } from './windowing/windowed-bolt';
 
 /** A spout instance, its class, or a function returning a fresh one. */
 export type SpoutSource = ISpout | (new () => ISpout) | (() => ISpout);
-/** A bolt (rich or basic) instance, its class, or a function returning a fresh one. */
-export type BoltSource = IBolt | IBasicBolt | (new () => IBolt | IBasicBolt) | (() => IBolt | IBasicBolt);
+/** A bolt (rich, basic or windowed) instance, its class, or a function returning a fresh one. */
+export type BoltSource = IBolt | IBasicBolt | IWindowedBolt | (new () => IBolt | IBasicBolt | IWindowedBolt) | (() => IBolt | IBasicBolt | IWindowedBolt);
 
 /** Makes one fresh component per task: user code lives here, not in the definition. */
 export interface ComponentFactories {
@@ -144,10 +145,13 @@ export class TopologyBuilder {
   }
 
   setBolt(id: string, bolt: BoltSource, parallelism: number = 1): BoltDeclarer {
-    const make = toFactory<IBolt | IBasicBolt>(bolt);
+    const make = toFactory<IBolt | IBasicBolt | IWindowedBolt>(bolt);
     const factory = (): IBolt => {
       const made = make();
-      return isBasicBolt(made) ? new BasicBoltExecutor(made) : (made as IBolt);
+      if (isBasicBolt(made)) return new BasicBoltExecutor(made);
+      // the worker swaps the holder for its windowing executor (worker/windowing/)
+      if (isWindowedBolt(made)) return new WindowedBoltHolder(made) as unknown as IBolt;
+      return made as IBolt;
     };
     return new BoltDeclarer(this.add(id, 'bolt', factory, parallelism));
   }

@@ -25,6 +25,22 @@ export const Config = {
   TOPOLOGY_STATE_PROVIDER_CONFIG: 'topology.state.provider.config',
   TOPOLOGY_STATE_CHECKPOINT_INTERVAL: 'topology.state.checkpoint.interval.ms',
   TOPOLOGY_STATE_MAX_KEY_GROUPS: 'topology.state.max.key.groups',
+  // Windowed bolts (Storm's keys; set by BaseWindowedBolt's builders in its component configuration)
+  TOPOLOGY_BOLTS_WINDOW_LENGTH_COUNT: 'topology.bolts.window.length.count',
+  TOPOLOGY_BOLTS_WINDOW_LENGTH_DURATION_MS: 'topology.bolts.window.length.duration.ms',
+  TOPOLOGY_BOLTS_SLIDING_INTERVAL_COUNT: 'topology.bolts.window.sliding.interval.count',
+  TOPOLOGY_BOLTS_SLIDING_INTERVAL_DURATION_MS: 'topology.bolts.window.sliding.interval.duration.ms',
+  TOPOLOGY_BOLTS_TUPLE_TIMESTAMP_FIELD_NAME: 'topology.bolts.tuple.timestamp.field.name',
+  TOPOLOGY_BOLTS_TUPLE_TIMESTAMP_MAX_LAG_MS: 'topology.bolts.tuple.timestamp.max.lag.ms',
+  TOPOLOGY_BOLTS_WATERMARK_EVENT_INTERVAL_MS: 'topology.bolts.watermark.event.interval.ms',
+  TOPOLOGY_BOLTS_LATE_TUPLE_STREAM: 'topology.bolts.late.tuple.stream',
+  // Windowed bolts, beyond Storm (docs/windowing.md)
+  TOPOLOGY_BOLTS_TUPLE_TIMESTAMP_EXTRACTOR: 'topology.bolts.tuple.timestamp.extractor',
+  TOPOLOGY_BOLTS_WATERMARK_IDLE_TIMEOUT_MS: 'topology.bolts.watermark.idle.timeout.ms',
+  TOPOLOGY_BOLTS_WINDOW_SESSION_GAP_MS: 'topology.bolts.window.session.gap.ms',
+  TOPOLOGY_BOLTS_WINDOW_ALLOWED_LATENESS_MS: 'topology.bolts.window.allowed.lateness.ms',
+  TOPOLOGY_BOLTS_WINDOW_KEY_FIELD: 'topology.bolts.window.key.field',
+  TOPOLOGY_BOLTS_WINDOW_MAX_BUFFERED_TUPLES: 'topology.bolts.window.max.buffered.tuples',
 } as const;
 
 type Check = (value: unknown) => string | undefined;
@@ -106,6 +122,31 @@ export const TOPOLOGY_CONFIG_SPEC: Readonly<Record<string, ConfigKeySpec>> = {
     check: isInt(1, 32768),
     component: false,
     doc: "Key groups keyed state is split into (Flink's maximum parallelism): the most tasks a stateful bolt can be rescaled to",
+  },
+  // Windowed bolts (docs/windowing.md). Set by BaseWindowedBolt's builders; null is "not set".
+  [Config.TOPOLOGY_BOLTS_WINDOW_LENGTH_COUNT]: { default: null, check: nullable(isInt(1, 1 << 30)), component: true, doc: 'Window length in tuples' },
+  [Config.TOPOLOGY_BOLTS_WINDOW_LENGTH_DURATION_MS]: { default: null, check: nullable(isInt(1)), component: true, doc: 'Window length in ms' },
+  [Config.TOPOLOGY_BOLTS_SLIDING_INTERVAL_COUNT]: { default: null, check: nullable(isInt(1, 1 << 30)), component: true, doc: 'Slide in tuples (1 when neither slide is set)' },
+  [Config.TOPOLOGY_BOLTS_SLIDING_INTERVAL_DURATION_MS]: { default: null, check: nullable(isInt(1)), component: true, doc: 'Slide in ms' },
+  [Config.TOPOLOGY_BOLTS_TUPLE_TIMESTAMP_FIELD_NAME]: { default: null, check: nullable(isString), component: true, doc: 'Event time: the field holding each tuple\'s timestamp (ms)' },
+  [Config.TOPOLOGY_BOLTS_TUPLE_TIMESTAMP_MAX_LAG_MS]: { default: null, check: nullable(isInt(0)), component: true, doc: 'Event time: how far out of order tuples may arrive (0 when not set)' },
+  [Config.TOPOLOGY_BOLTS_WATERMARK_EVENT_INTERVAL_MS]: { default: null, check: nullable(isInt(1)), component: true, doc: 'Event time: period of progress markers from upstream tasks (1000 when not set)' },
+  [Config.TOPOLOGY_BOLTS_LATE_TUPLE_STREAM]: { default: null, check: nullable(isString), component: true, doc: 'Stream that late tuples go to (field late_tuple); dropped and counted when not set' },
+  [Config.TOPOLOGY_BOLTS_TUPLE_TIMESTAMP_EXTRACTOR]: { default: null, check: nullable(isBool), component: true, doc: 'Event time: the bolt has a timestamp extractor (set by withTimestampExtractor)' },
+  [Config.TOPOLOGY_BOLTS_WATERMARK_IDLE_TIMEOUT_MS]: {
+    default: null,
+    check: nullable(isInt(0)),
+    component: true,
+    doc: 'Event time: an input with no data this long stops holding the watermark back (10000 when not set; 0 never)',
+  },
+  [Config.TOPOLOGY_BOLTS_WINDOW_SESSION_GAP_MS]: { default: null, check: nullable(isInt(1)), component: true, doc: 'Session windows: the gap of inactivity that closes a session' },
+  [Config.TOPOLOGY_BOLTS_WINDOW_ALLOWED_LATENESS_MS]: { default: null, check: nullable(isInt(0)), component: true, doc: 'Event time: how long a fired window still accepts late tuples (0 when not set)' },
+  [Config.TOPOLOGY_BOLTS_WINDOW_KEY_FIELD]: { default: null, check: nullable(isString), component: true, doc: 'Windows per key of this field' },
+  [Config.TOPOLOGY_BOLTS_WINDOW_MAX_BUFFERED_TUPLES]: {
+    default: null,
+    check: nullable(isInt(1)),
+    component: true,
+    doc: 'Tuples a windowed task holds at most; past it new tuples are failed (1000000 when not set)',
   },
 };
 

@@ -1,6 +1,7 @@
 import { topologyConfigProblems, type TopologyConfig } from './config';
 import { isReservedName } from './constants';
 import type { StreamDeclaration } from './components';
+import { windowSpecProblems } from './windowing/spec';
 
 /** How a bolt subscribes to a stream. Plain data: it travels to Nimbus and workers. */
 export type GroupingSpec =
@@ -47,7 +48,9 @@ function checkComponentShape(id: string, c: ComponentDefinition, problems: strin
   if (!Number.isInteger(c.parallelism) || c.parallelism < 1) problems.push(`component "${id}": parallelism must be an integer >= 1 (got ${c.parallelism})`);
   // numTasks defaults to parallelism: report it only when set to something else
   if (c.numTasks !== c.parallelism && (!Number.isInteger(c.numTasks) || c.numTasks < 1)) problems.push(`component "${id}": numTasks must be an integer >= 1 (got ${c.numTasks})`);
-  for (const p of topologyConfigProblems(c.config ?? {}, 'component')) problems.push(`component "${id}" configuration: ${p}`);
+  const configProblems = topologyConfigProblems(c.config ?? {}, 'component');
+  for (const p of configProblems) problems.push(`component "${id}" configuration: ${p}`);
+  if (configProblems.length === 0) for (const p of windowSpecProblems(c.config ?? {})) problems.push(`component "${id}" window: ${p}`);
   for (const [streamId, stream] of Object.entries(c.streams ?? {})) {
     if (isReservedName(streamId)) problems.push(`component "${id}": stream "${streamId}" starts with "__", which is reserved for system streams`);
     const seen = new Set<string>();

@@ -26,6 +26,12 @@ export const ERROR_TABLE = {
   ERR_FAILED_EXCEPTION: { status: 500, title: 'Tuple failed' },
   ERR_COLLECTOR_CLOSED: { status: 500, title: 'Collector used outside its component lifecycle' },
 
+  // Windowed bolts
+  ERR_WINDOW_OUTLASTS_TIMEOUT: { status: 400, title: 'A window outlasts the message timeout' },
+  ERR_WINDOW_INVALID: { status: 500, title: 'Invalid windowed bolt' },
+  ERR_WINDOW_TIMESTAMP: { status: 500, title: 'Tuple without a usable timestamp' },
+  ERR_WINDOW_BUFFER_FULL: { status: 500, title: 'Window buffer full' },
+
   // Bundles
   ERR_BUNDLE_INVALID: { status: 400, title: 'Invalid bundle' },
   ERR_BUNDLE_TOO_LARGE: { status: 413, title: 'Bundle too large' },

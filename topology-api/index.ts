@@ -12,5 +12,6 @@ export * from './definition';
 export * from './builder';
 export * from './basic-bolt-executor';
 export * from './utils';
+export * from './windowing';
 export { cloneComponent } from './clone';
 export * from './state';

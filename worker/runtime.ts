@@ -25,6 +25,7 @@ import type { AckKind, TupleQueue } from './queues';
 import { OutStream, type Backpressured, type Delivery, type Subscription } from './routing';
 import { ExecutorStatsCollector } from './stats';
 import { BoltTask, SpoutTask, type TaskHost } from './tasks';
+import { WorkerWindowing } from './windowing/worker-windowing';
 
 /** Tuples a bolt executor takes per turn, and nextTuple calls per spout task per turn. */
 const BOLT_BUDGET = 512;
@@ -112,6 +113,8 @@ export class WorkerRuntime implements Delivery, TaskHost {
   readonly localTasks: number[] = [];
   private readonly startedMs: number;
   private readonly systemHandlers = new Map<string, SystemStreamHandler>();
+  /** Windowed bolts' executors, watermarks and progress markers (worker/windowing/). */
+  readonly windowing: WorkerWindowing;
 
   constructor(private readonly opts: WorkerRuntimeOptions) {
     this.clock = opts.clock;
@@ -127,6 +130,7 @@ export class WorkerRuntime implements Delivery, TaskHost {
     for (const r of ranges) this.buildExecutor(r);
     this.orderBolts();
     for (const ex of this.executors) ex.downstream = this.downstreamOf(ex);
+    this.windowing = new WorkerWindowing(this.clock, this.layout, opts.definition, opts.config);
   }
 
   // ---- construction -------------------------------------------------------------------------
@@ -340,7 +344,7 @@ export class WorkerRuntime implements Delivery, TaskHost {
     this.started = true;
     try {
       for (const t of this.boltTasks) {
-        t.bolt = this.opts.factories.bolts[t.component]();
+        t.bolt = this.windowing.boltFor(t, this.opts.factories.bolts[t.component]());
         t.bolt.prepare(t.conf, t.context, t);
       }
       for (const t of this.spoutTasks) {
@@ -350,6 +354,7 @@ export class WorkerRuntime implements Delivery, TaskHost {
     } catch (err) {
       throw squallError('ERR_WORKER_START_FAILED', `a component threw while starting: ${describeError(err)}`, { cause: err });
     }
+    this.windowing.start(this, this.spoutTasks, this.boltTasks);
     this.startTimers();
     if (this.active) this.setActive(true, true);
     this.wake();
@@ -491,6 +496,10 @@ export class WorkerRuntime implements Delivery, TaskHost {
       ex.stats.rollCapacity(realNow);
       const s = ex.stats.snapshot(now);
       if (ex instanceof SpoutExecutor) s.completeHistogram = ex.stats.complete.toSparse();
+      else if (ex instanceof BoltExecutor) {
+        const windows = this.windowing.stats(ex.start, ex.end);
+        if (windows !== undefined) s.windows = windows;
+      }
       return s;
     });
   }
@@ -510,6 +519,7 @@ export class WorkerRuntime implements Delivery, TaskHost {
     this.closed = true;
     for (const t of this.timers) this.clock.clear(t);
     this.timers.length = 0;
+    this.windowing.close();
     if (this.immediate !== null) clearImmediate(this.immediate);
     if (this.pollTimer !== null) clearTimeout(this.pollTimer);
     this.immediate = null;

@@ -93,6 +93,13 @@ export interface ExecutorStats {
   /** Fraction of the last window the executor spent executing (0..1+). */
   capacity: number;
   uptimeSecs: number;
+  /**
+   * Windowed bolts (docs/windowing.md), summed over the executor's tasks: windows holding state,
+   * tuples buffered (accumulators with incremental aggregation), the lowest event-time watermark
+   * (null in processing time or before one), tuples too late for any window, and of those the
+   * ones dropped for want of a late tuple stream.
+   */
+  windows?: { open: number; buffered: number; watermarkMs: number | null; late: number; lateDropped: number };
 }
 
 /** `/workerbeats/<topologyId>/<node>-<port>`. */
