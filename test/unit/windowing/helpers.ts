@@ -13,6 +13,7 @@ import {
   type WindowInfo,
 } from '../../../topology-api';
 import { ManualClock } from '../../../common/clock';
+import { Random } from '../../../common/random';
 import { LocalCluster } from '../../../local/local-cluster';
 import type { WorkerRuntime } from '../../../worker/runtime';
 import { SpoutLedger, turns, until } from '../../helpers/components';
@@ -185,4 +186,39 @@ export async function windowStats(cluster: LocalCluster, component: string): Pro
     }
   }
   return out;
+}
+
+/** A GatedSpout per task: task index i emits `lists[i]` as far as `gates[i]` allows. */
+export class TaskGatedSpout extends BaseRichSpout {
+  private inner: GatedSpout | null = null;
+  constructor(
+    private readonly lists: unknown[][][],
+    private readonly gates: Array<{ open: number }>,
+    private readonly ledgers: SpoutLedger[],
+    private readonly fields: string[],
+  ) {
+    super();
+  }
+  open(c: Readonly<TopologyConfig>, ctx: TopologyContext, collector: SpoutOutputCollector): void {
+    const i = ctx.getThisTaskIndex();
+    this.inner = new GatedSpout(this.lists[i], this.gates[i], this.ledgers[i], this.fields);
+    this.inner.open(c, ctx, collector);
+  }
+  nextTuple(): void {
+    this.inner!.nextTuple();
+  }
+  ack(id: unknown): void {
+    this.inner!.ack(id);
+  }
+  fail(id: unknown): void {
+    this.inner!.fail(id);
+  }
+  declareOutputFields(d: OutputFieldsDeclarer): void {
+    d.declare(this.fields);
+  }
+}
+
+/** A seeded shuffle, for out-of-order input that is the same every run. */
+export function seededShuffle<T>(items: readonly T[], seed: number): T[] {
+  return new Random(seed).shuffle([...items]);
 }
