@@ -29,7 +29,7 @@ export default tseslint.config(
   },
   // The daemons and libraries: no console, no process.exit (only main.ts files and the CLI).
   {
-    files: ['topology-api/**/*.ts', 'common/**/*.ts', 'worker/**/*.ts', 'nimbus/**/*.ts', 'supervisor/**/*.ts', 'local/**/*.ts'],
+    files: ['topology-api/**/*.ts', 'common/**/*.ts', 'worker/**/*.ts', 'nimbus/**/*.ts', 'supervisor/**/*.ts', 'local/**/*.ts', 'connectors/**/*.ts'],
     ignores: ['**/main.ts'],
     rules: {
       'no-console': 'error',
@@ -66,6 +66,25 @@ export default tseslint.config(
     rules: forbid(['topology-api', 'worker', 'nimbus', 'local', 'cli', 'examples', 'bench', 'test'], 'supervisor imports common only; it starts workers by file path.'),
   },
   { files: ['local/**/*.ts'], rules: forbid(['cli', 'examples', 'bench', 'test'], 'local may import the daemons, not the CLI.') },
+  // Connectors are user code shipped with Squall: the topology API and their client library only
+  // (a bundle carries them like any npm dependency), and each system builds on connectors/core alone.
+  {
+    files: ['connectors/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              regex: `${up}(common|worker|nimbus|supervisor|local|cli|examples|bench|test)(/|$)`,
+              message: 'connectors import only topology-api and their client library, never the daemons.',
+            },
+            { regex: '^\\.\\./(?!core(/|$))[^./][^/]*(/|$)', message: 'a connector builds on connectors/core, not on another connector.' },
+          ],
+        },
+      ],
+    },
+  },
   {
     files: ['examples/**/*.ts'],
     rules: forbid(['topology-api', 'common', 'worker', 'nimbus', 'supervisor', 'local', 'cli'], "examples import 'squall' and 'squall/local', as users do."),

@@ -5,10 +5,22 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { squallError } from '../topology-api';
 
-/** This package's topology API, which `import ... from 'squall'` means inside a bundle. */
-function apiEntry(): { squall: string; local: string } {
+/**
+ * What `import ... from 'squall'` means inside a bundle: this package's topology API; `squall/local`
+ * and `squall/connectors/<system>` are this package's too, so a bundle holds one copy of the API
+ * (connectors import it by relative path). A connector's client library (ioredis, pg, ...) is
+ * bundled like any npm dependency.
+ */
+function selfEntry(request: string): string | undefined {
   const dist = path.resolve(__dirname, '..');
-  return { squall: path.join(dist, 'topology-api', 'index.js'), local: path.join(dist, 'local', 'index.js') };
+  if (request === 'squall') return path.join(dist, 'topology-api', 'index.js');
+  if (request === 'squall/local') return path.join(dist, 'local', 'index.js');
+  const connector = /^squall\/connectors\/([a-z0-9-]+)$/.exec(request);
+  if (connector) {
+    const file = path.join(dist, 'connectors', connector[1], 'index.js');
+    return fs.existsSync(file) ? file : undefined;
+  }
+  return undefined;
 }
 
 export interface Bundle {
@@ -27,7 +39,6 @@ export interface Bundle {
 export async function buildBundle(entry: string, outFile?: string): Promise<Bundle> {
   const abs = path.resolve(entry);
   if (!fs.existsSync(abs)) throw squallError('ERR_BUILD_FAILED', `no such file: ${entry}`);
-  const { squall, local } = apiEntry();
   let result: esbuild.BuildResult & { outputFiles: esbuild.OutputFile[] };
   try {
     result = await esbuild.build({
@@ -43,7 +54,10 @@ export async function buildBundle(entry: string, outFile?: string): Promise<Bund
         {
           name: 'squall-self',
           setup(build) {
-            build.onResolve({ filter: /^squall(\/local)?$/ }, (args) => ({ path: args.path === 'squall' ? squall : local }));
+            build.onResolve({ filter: /^squall(\/.*)?$/ }, (args) => {
+              const file = selfEntry(args.path);
+              return file === undefined ? { errors: [{ text: `no such module in this Squall: ${args.path}` }] } : { path: file };
+            });
           },
         },
       ],

@@ -7,7 +7,7 @@ const fs = require('node:fs');
 const path = require('node:path');
 
 const root = path.resolve(__dirname, '..');
-const dirs = ['topology-api', 'common', 'worker', 'supervisor', 'nimbus', 'local', 'cli', 'examples', 'bench'];
+const dirs = ['topology-api', 'common', 'worker', 'supervisor', 'nimbus', 'local', 'cli', 'connectors', 'examples', 'bench'];
 
 function walk(dir, out) {
   if (!fs.existsSync(dir)) return out;
@@ -35,3 +35,10 @@ esbuild.buildSync({
 fs.mkdirSync(path.join(root, 'dist', 'node_modules', 'squall'), { recursive: true });
 fs.writeFileSync(path.join(root, 'dist', 'node_modules', 'squall', 'index.js'), "module.exports = require('../../topology-api/index.js');\n");
 fs.writeFileSync(path.join(root, 'dist', 'node_modules', 'squall', 'local.js'), "module.exports = require('../../local/index.js');\n");
+// ... and 'squall/connectors/<system>' is that connector (package.json "exports").
+for (const system of fs.existsSync(path.join(root, 'connectors')) ? fs.readdirSync(path.join(root, 'connectors')) : []) {
+  if (!fs.existsSync(path.join(root, 'connectors', system, 'index.ts'))) continue;
+  const shim = path.join(root, 'dist', 'node_modules', 'squall', 'connectors', system);
+  fs.mkdirSync(shim, { recursive: true });
+  fs.writeFileSync(path.join(shim, 'index.js'), `module.exports = require('../../../../connectors/${system}/index.js');\n`);
+}

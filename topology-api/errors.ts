@@ -76,6 +76,15 @@ export const ERROR_TABLE = {
   ERR_STATE_KEY_GROUP: { status: 500, title: 'Key outside the key groups of this task' },
   ERR_STATE_TXID: { status: 409, title: 'Checkpoint transaction out of order' },
   ERR_CLOSED: { status: 503, title: 'Already closed' },
+
+  // Connectors (connectors/): spouts and sinks of external systems
+  ERR_CONNECTOR_CONFIG: { status: 400, title: 'Invalid connector options' },
+  ERR_CONNECTOR_CONNECT: { status: 503, title: 'Cannot connect to the external system' },
+  ERR_CONNECTOR_AUTH: { status: 401, title: 'The external system refused the credentials' },
+  ERR_CONNECTOR_IO: { status: 503, title: 'An operation on the external system failed' },
+  ERR_CONNECTOR_DECODE: { status: 500, title: 'A message cannot be decoded' },
+  ERR_CONNECTOR_DEAD_LETTER: { status: 500, title: 'A message was dead-lettered' },
+  ERR_CONNECTOR_NOT_REPLAYABLE: { status: 400, title: 'The connector cannot rewind in this mode' },
   ERR_TIMEOUT: { status: 504, title: 'Timed out' },
   ERR_INTERNAL: { status: 500, title: 'Internal error' },
 } as const;

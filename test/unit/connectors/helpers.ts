@@ -1,0 +1,98 @@
+/**
+ * Drives a connector spout or sink without a worker: a collector that records, a minimal
+ * TopologyContext, a ManualClock, and a way to let the spout's async loops run.
+ */
+import { ManualClock } from '../../../common/clock';
+import { Fields, TupleImpl, type OutputCollector, type SpoutOutputCollector, type TopologyContext, type Tuple } from '../../../topology-api';
+
+export interface Emitted {
+  values: unknown[];
+  msgId: unknown;
+  stream: string;
+}
+
+export class RecordingSpoutCollector implements SpoutOutputCollector {
+  readonly emitted: Emitted[] = [];
+  readonly errors: unknown[] = [];
+  emit(values: unknown[], messageId?: unknown, streamId?: string): number[] {
+    this.emitted.push({ values, msgId: messageId ?? null, stream: streamId ?? 'default' });
+    return [1];
+  }
+  emitDirect(): void {
+    throw new Error('not used');
+  }
+  reportError(error: unknown): void {
+    this.errors.push(error);
+  }
+  getPendingCount(): number {
+    return 0;
+  }
+  codes(): string[] {
+    return this.errors.map((e) => (e as { code?: string }).code ?? 'none');
+  }
+}
+
+export class RecordingBoltCollector implements OutputCollector {
+  readonly acked: Tuple[] = [];
+  readonly failed: Tuple[] = [];
+  readonly errors: unknown[] = [];
+  emit(): number[] {
+    return [];
+  }
+  emitDirect(): void {}
+  ack(input: Tuple): void {
+    this.acked.push(input);
+  }
+  fail(input: Tuple): void {
+    this.failed.push(input);
+  }
+  resetTimeout(): void {}
+  reportError(error: unknown): void {
+    this.errors.push(error);
+  }
+  codes(): string[] {
+    return this.errors.map((e) => (e as { code?: string }).code ?? 'none');
+  }
+}
+
+export function fakeContext(taskIndex = 0, tasks = 1, component = 'spout'): TopologyContext {
+  const ids = Array.from({ length: tasks }, (_, i) => i + 1);
+  return {
+    getStormId: () => 'test-1',
+    getThisComponentId: () => component,
+    getThisTaskId: () => taskIndex + 1,
+    getThisTaskIndex: () => taskIndex,
+    getThisWorkerPort: () => 6700,
+    getThisWorkerTasks: () => ids,
+    getComponentId: () => component,
+    getComponentTasks: () => ids,
+    getComponentIds: () => [component],
+    getThisStreams: () => ['default'],
+    getThisOutputFields: () => new Fields([]),
+    getComponentOutputFields: () => new Fields([]),
+    getThisSources: () => ({}),
+    getThisTargets: () => ({}),
+    getThisComponentConfig: () => ({}),
+  };
+}
+
+/** Lets promise continuations and setImmediate callbacks run (the spout's loops), `rounds` times. */
+export async function settle(rounds = 5): Promise<void> {
+  for (let i = 0; i < rounds; i++) await new Promise<void>((r) => setImmediate(r));
+}
+
+/** Advances the manual clock in steps, letting the async loops run between steps. */
+export async function advance(clock: ManualClock, ms: number, stepMs = 10): Promise<void> {
+  for (let t = 0; t < ms; t += stepMs) {
+    clock.advance(Math.min(stepMs, ms - t));
+    await settle(2);
+  }
+}
+
+export function tuple(values: unknown[], fields: string[], component = 'src', stream = 'default'): TupleImpl {
+  return new TupleImpl(values, new Fields(fields), component, 1, stream, 0, 0, 0, null);
+}
+
+export function tickTuple(): TupleImpl {
+  return new TupleImpl([1], new Fields(['rate_secs']), '__system', -1, '__tick', 0, 0, 0, null);
+}
