@@ -82,12 +82,24 @@ class ComponentDeclarer<T> {
   setDebug(debug: boolean): T {
     return this.addConfiguration(Config.TOPOLOGY_DEBUG, debug);
   }
+  /** `topology.async.timeout.secs`: how long an execute (bolt) or nextTuple (spout) promise may stay unsettled. */
+  setAsyncTimeoutSecs(secs: number): T {
+    return this.addConfiguration(Config.TOPOLOGY_ASYNC_TIMEOUT_SECS, secs);
+  }
 }
 
 export class SpoutDeclarer extends ComponentDeclarer<SpoutDeclarer> {}
 
 /** Storm's `BoltDeclarer`: each grouping takes an optional stream id (default stream otherwise). */
 export class BoltDeclarer extends ComponentDeclarer<BoltDeclarer> {
+  /** `topology.bolt.max.inflight`: unsettled execute promises per task before the task takes no more input. */
+  setMaxInflight(n: number): BoltDeclarer {
+    return this.addConfiguration(Config.TOPOLOGY_BOLT_MAX_INFLIGHT, n);
+  }
+  /** `topology.bolt.async.ordered`: each input's emits, ack and fail leave in input order (Flink's orderedWait). */
+  setAsyncOrdered(ordered = true): BoltDeclarer {
+    return this.addConfiguration(Config.TOPOLOGY_BOLT_ASYNC_ORDERED, ordered);
+  }
   private subscribe(component: string, stream: string | undefined, grouping: GroupingSpec, custom?: () => CustomStreamGrouping): BoltDeclarer {
     this.spec.inputs.push({ component, stream: stream ?? DEFAULT_STREAM_ID, grouping, custom });
     return this;

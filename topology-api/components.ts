@@ -103,38 +103,53 @@ export interface BasicOutputCollector {
   reportError(error: unknown): void;
 }
 
+/**
+ * What a callback that may do asynchronous work returns: nothing (it is done when it returns) or a
+ * promise (it is done when the promise settles). See docs/writing-topologies.md, "Asynchronous
+ * bolts and spouts".
+ */
+export type MaybePromise = void | PromiseLike<void>;
+
 export interface ISpout extends IComponent {
   open(conf: Readonly<TopologyConfig>, context: TopologyContext, collector: SpoutOutputCollector): void;
-  nextTuple(): void;
-  close?(): void;
-  activate?(): void;
-  deactivate?(): void;
-  ack?(msgId: unknown): void;
-  fail?(msgId: unknown): void;
+  /** A promise: this task's `nextTuple` is not called again until it settles (a rejection is reported). */
+  nextTuple(): MaybePromise;
+  close?(): MaybePromise;
+  activate?(): MaybePromise;
+  deactivate?(): MaybePromise;
+  /** A promise is not waited for; a rejection is reported. */
+  ack?(msgId: unknown): MaybePromise;
+  fail?(msgId: unknown): MaybePromise;
 }
 
 export interface IBolt extends IComponent {
   prepare(conf: Readonly<TopologyConfig>, context: TopologyContext, collector: OutputCollector): void;
-  execute(input: Tuple): void;
+  /**
+   * A promise is the input's processing: it counts against `topology.bolt.max.inflight`, a
+   * rejection fails the input and reports the error, and one still pending after
+   * `topology.async.timeout.secs` fails the input.
+   */
+  execute(input: Tuple): MaybePromise;
   cleanup?(): void;
 }
 
 export interface IBasicBolt extends IComponent {
   prepare?(conf: Readonly<TopologyConfig>, context: TopologyContext): void;
-  execute(input: Tuple, collector: BasicOutputCollector): void;
+  /** A promise: every emit until it settles is anchored to `input`, which is acked when it resolves and failed when it rejects. */
+  execute(input: Tuple, collector: BasicOutputCollector): MaybePromise;
   cleanup?(): void;
 }
 
 /** Storm's `BaseRichSpout`: override what you need. */
 export abstract class BaseRichSpout implements ISpout {
   abstract open(conf: Readonly<TopologyConfig>, context: TopologyContext, collector: SpoutOutputCollector): void;
-  abstract nextTuple(): void;
+  abstract nextTuple(): MaybePromise;
   abstract declareOutputFields(declarer: OutputFieldsDeclarer): void;
-  close(): void {}
-  activate(): void {}
-  deactivate(): void {}
-  ack(_msgId: unknown): void {}
-  fail(_msgId: unknown): void {}
+  close(): MaybePromise {}
+  activate(): MaybePromise {}
+  deactivate(): MaybePromise {}
+  ack(_msgId: unknown): MaybePromise {}
+  fail(_msgId: unknown): MaybePromise {}
   getComponentConfiguration(): TopologyConfig | null {
     return null;
   }
@@ -143,7 +158,7 @@ export abstract class BaseRichSpout implements ISpout {
 /** Storm's `BaseRichBolt`: you ack or fail every input yourself. */
 export abstract class BaseRichBolt implements IBolt {
   abstract prepare(conf: Readonly<TopologyConfig>, context: TopologyContext, collector: OutputCollector): void;
-  abstract execute(input: Tuple): void;
+  abstract execute(input: Tuple): MaybePromise;
   declareOutputFields(_declarer: OutputFieldsDeclarer): void {}
   cleanup(): void {}
   getComponentConfiguration(): TopologyConfig | null {
@@ -156,12 +171,13 @@ export const BASIC_BOLT_MARK = 'squall.basicBolt';
 
 /**
  * Storm's `BaseBasicBolt`: emits are anchored to the input, the input is acked after `execute`
- * returns, and a thrown `FailedException` fails it instead.
+ * returns (or the promise it returns resolves), and a thrown `FailedException` (or a rejection with
+ * one) fails it instead.
  */
 export abstract class BaseBasicBolt implements IBasicBolt {
   readonly [BASIC_BOLT_MARK] = true;
   prepare(_conf: Readonly<TopologyConfig>, _context: TopologyContext): void {}
-  abstract execute(input: Tuple, collector: BasicOutputCollector): void;
+  abstract execute(input: Tuple, collector: BasicOutputCollector): MaybePromise;
   declareOutputFields(_declarer: OutputFieldsDeclarer): void {}
   cleanup(): void {}
   getComponentConfiguration(): TopologyConfig | null {

@@ -41,6 +41,9 @@ export const Config = {
   TOPOLOGY_BOLTS_WINDOW_ALLOWED_LATENESS_MS: 'topology.bolts.window.allowed.lateness.ms',
   TOPOLOGY_BOLTS_WINDOW_KEY_FIELD: 'topology.bolts.window.key.field',
   TOPOLOGY_BOLTS_WINDOW_MAX_BUFFERED_TUPLES: 'topology.bolts.window.max.buffered.tuples',
+  TOPOLOGY_BOLT_MAX_INFLIGHT: 'topology.bolt.max.inflight',
+  TOPOLOGY_ASYNC_TIMEOUT_SECS: 'topology.async.timeout.secs',
+  TOPOLOGY_BOLT_ASYNC_ORDERED: 'topology.bolt.async.ordered',
 } as const;
 
 type Check = (value: unknown) => string | undefined;
@@ -147,6 +150,24 @@ export const TOPOLOGY_CONFIG_SPEC: Readonly<Record<string, ConfigKeySpec>> = {
     check: nullable(isInt(1)),
     component: true,
     doc: 'Tuples a windowed task holds at most; past it new tuples are failed (1000000 when not set)',
+  },
+  [Config.TOPOLOGY_BOLT_MAX_INFLIGHT]: {
+    default: 100,
+    check: isInt(1, 1 << 20),
+    component: true,
+    doc: 'Unsettled execute promises per bolt task; at the limit the task takes no input (like a full inbox)',
+  },
+  [Config.TOPOLOGY_ASYNC_TIMEOUT_SECS]: {
+    default: null,
+    check: nullable(isPositiveNumber),
+    component: true,
+    doc: 'Seconds an execute (or nextTuple) promise may stay unsettled before its input fails; null is the message timeout',
+  },
+  [Config.TOPOLOGY_BOLT_ASYNC_ORDERED]: {
+    default: false,
+    check: isBool,
+    component: true,
+    doc: "Emit each input's output, ack and fail in input order (Flink's orderedWait), not as promises settle",
   },
 };
 

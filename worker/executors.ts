@@ -29,8 +29,12 @@ abstract class ExecutorBase {
 
 /**
  * Runs a bolt's tasks: takes up to `budget` tuples from the inbox per turn, stopping early when a
- * queue it feeds fills up. Execute time is measured once per batch (two clock reads per batch, not
- * per tuple), which gives the exact mean execute latency and the capacity.
+ * queue it feeds fills up, or when the task the next tuple is for is at its in-flight limit
+ * (`topology.bolt.max.inflight` unsettled execute promises) or waits for a drain: then the inbox
+ * fills and parks upstream exactly as a full queue downstream would, so backpressure reaches the
+ * spouts. Execute time is measured once per batch (two clock reads per batch, not per tuple), which
+ * gives the exact mean execute latency and the capacity; async calls add their time to settlement
+ * when they settle (BoltTask).
  */
 export class BoltExecutor extends ExecutorBase {
   readonly inbox: TupleQueue;
@@ -49,14 +53,22 @@ export class BoltExecutor extends ExecutorBase {
     const tasks = this.tasks;
     const start = this.start;
     while (n < budget && !inbox.isEmpty() && !this.blocked()) {
-      const task = inbox.peekTask();
+      const task = tasks[inbox.peekTask() - start];
+      if (task.inflight >= task.admitLimit) break;
       const tuple: TupleImpl = inbox.shift();
       tuple.startMs = t0;
-      tasks[task - start].execute(tuple);
+      task.execute(tuple);
       n++;
     }
     if (n > 0) this.stats.addBusy(hrNow() - t0);
     return n;
+  }
+
+  /** Whether `run` would take a tuple now. */
+  ready(): boolean {
+    if (this.inbox.isEmpty() || this.blocked()) return false;
+    const task = this.tasks[this.inbox.peekTask() - this.start];
+    return task.inflight < task.admitLimit;
   }
 }
 
@@ -125,6 +137,10 @@ export class SpoutExecutor extends ExecutorBase {
     let calls = 0;
     let emitting = 0;
     for (const task of this.tasks) {
+      if (task.waiting) {
+        this.idle = false; // its nextTuple promise is pending: it wakes the loop when it settles
+        continue;
+      }
       for (let i = 0; i < budget; i++) {
         if (this.blocked() || task.pending.size() >= this.maxPending) {
           this.idle = false; // waiting on others, not out of data
@@ -134,6 +150,11 @@ export class SpoutExecutor extends ExecutorBase {
         calls++;
         // emit times are read once per STAMP_CALLS calls, so they are early by at most that many calls' time
         if (calls % STAMP_CALLS === 0) this.stamp(hrNow());
+        if (task.waiting) {
+          if (task.emitsThisCall > 0) emitting++;
+          this.idle = false;
+          break;
+        }
         if (task.emitsThisCall === 0) break;
         emitting++;
         this.idle = false;

@@ -24,8 +24,9 @@ import { createGrouper } from './groupings';
 import type { AckKind, TupleQueue } from './queues';
 import { OutStream, type Backpressured, type Delivery, type Subscription } from './routing';
 import { ExecutorStatsCollector } from './stats';
-import { BoltTask, SpoutTask, type TaskHost } from './tasks';
 import { WorkerWindowing } from './windowing/worker-windowing';
+import { ASYNC_TIMEOUT_BUCKETS } from './async-calls';
+import { BoltTask, SpoutTask, type AsyncTask, type TaskHost } from './tasks';
 
 /** Tuples a bolt executor takes per turn, and nextTuple calls per spout task per turn. */
 const BOLT_BUDGET = 512;
@@ -115,6 +116,8 @@ export class WorkerRuntime implements Delivery, TaskHost {
   private readonly systemHandlers = new Map<string, SystemStreamHandler>();
   /** Windowed bolts' executors, watermarks and progress markers (worker/windowing/). */
   readonly windowing: WorkerWindowing;
+  /** Tasks that have had a promise, by async timeout (ms): one timer per timeout value rotates them. */
+  private readonly asyncTasks = new Map<number, AsyncTask[]>();
 
   constructor(private readonly opts: WorkerRuntimeOptions) {
     this.clock = opts.clock;
@@ -385,6 +388,36 @@ export class WorkerRuntime implements Delivery, TaskHost {
     }
   }
 
+  /**
+   * A task's first promise: its async timeouts rotate from now on, with every task of the same
+   * timeout on one timer (none per call). Started lazily, so a topology that never returns a
+   * promise has no such timer.
+   */
+  asyncStarted(task: AsyncTask, timeoutMs: number): void {
+    let tasks = this.asyncTasks.get(timeoutMs);
+    if (tasks === undefined) {
+      const list: AsyncTask[] = (tasks = []);
+      this.asyncTasks.set(timeoutMs, list);
+      if (!this.closed) this.timers.push(this.clock.setInterval(() => this.rotateAsync(list), timeoutMs / (ASYNC_TIMEOUT_BUCKETS - 1)));
+    }
+    tasks.push(task);
+  }
+
+  private rotateAsync(tasks: readonly AsyncTask[]): void {
+    for (const t of tasks) {
+      try {
+        t.rotateAsync();
+      } catch (err) {
+        this.logger.error({ err }, 'async timeout rotation failed');
+      }
+    }
+    this.wake();
+  }
+
+  isClosed(): boolean {
+    return this.closed;
+  }
+
   /** Expires the oldest bucket of every pending map: spouts fail what timed out. */
   private rotate(): void {
     for (const a of this.ackerExecutors) a.rotate();
@@ -446,7 +479,7 @@ export class WorkerRuntime implements Delivery, TaskHost {
   };
 
   private hasQueuedInput(): boolean {
-    for (const b of this.bolts) if (!b.inbox.isEmpty() && !b.blocked()) return true;
+    for (const b of this.bolts) if (b.ready()) return true;
     for (const a of this.ackerExecutors) if (a.acks.size > 0) return true;
     return false;
   }
@@ -459,8 +492,14 @@ export class WorkerRuntime implements Delivery, TaskHost {
     for (const b of this.bolts) if (!b.inbox.isEmpty()) return false;
     for (const a of this.ackerExecutors) if (a.acks.size > 0) return false;
     for (const s of this.spouts) if (s.acks.size > 0 || (s.active && !s.idle)) return false;
-    for (const t of this.spoutTasks) if (t.pending.size() > 0) return false;
+    for (const t of this.spoutTasks) if (t.pending.size() > 0 || t.waiting) return false;
+    for (const t of this.boltTasks) if (t.inflight > 0) return false;
     return true;
+  }
+
+  /** A local bolt task (tests; checkpoint barriers reach theirs through system-stream handlers). */
+  boltTask(taskId: number): BoltTask | undefined {
+    return this.boltTasks.find((t) => t.taskId === taskId);
   }
 
   // ---- errors, debug, stats ------------------------------------------------------------------

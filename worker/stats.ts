@@ -21,6 +21,11 @@ export class ExecutorStatsCollector {
   processCount = 0;
   completeMsTotal = 0;
   readonly complete = new Histogram();
+  /** Async bolts: calls of this executor's tasks unfinished now, and calls that timed out. */
+  inflight = 0;
+  asyncTimedOut = 0;
+  /** Set at the first async call; snapshots carry `inflight` and `asyncTimedOut` from then on. */
+  asyncSeen = false;
   /** Busy time and wall time of the current capacity window. */
   private windowBusyMs = 0;
   private windowStartMs: number;
@@ -53,6 +58,16 @@ export class ExecutorStatsCollector {
   }
 
   /**
+   * An async call settled (or timed out) `ms` after execute returned its promise: execute latency
+   * counts it in full (so it measures to settlement); capacity counts it as a 1/`limit` share of
+   * the task, so a task at its in-flight limit for a whole window is at capacity 1.
+   */
+  addAsync(ms: number, limit: number): void {
+    this.executeMsTotal += ms;
+    this.windowBusyMs += ms / limit;
+  }
+
+  /**
    * Capacity (busy fraction) over the window since the last roll; Storm's "capacity". A window
    * shorter than a second is kept open, so two reads in quick succession do not report zero.
    */
@@ -80,7 +95,7 @@ export class ExecutorStatsCollector {
 
   snapshot(nowMs: number): ExecutorStats {
     const byInput = this.kind === 'bolt';
-    return {
+    const s: ExecutorStats = {
       component: this.component,
       start: this.start,
       end: this.end,
@@ -97,6 +112,11 @@ export class ExecutorStatsCollector {
       capacity: this.lastCapacity,
       uptimeSecs: Math.max(0, Math.floor((nowMs - this.startedMs) / 1000)),
     };
+    if (this.asyncSeen) {
+      s.inflight = this.inflight;
+      s.asyncTimedOut = this.asyncTimedOut;
+    }
+    return s;
   }
 }
 

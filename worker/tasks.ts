@@ -1,5 +1,6 @@
-import { Fields, TupleImpl, type IBolt, type ISpout, type OutputCollector, type SpoutOutputCollector, type Tuple, type TopologyConfig } from '../topology-api';
+import { Fields, TupleImpl, type IBolt, type ISpout, type MaybePromise, type OutputCollector, type SpoutOutputCollector, type Tuple, type TopologyConfig } from '../topology-api';
 import { squallError } from '../common/errors';
+import { ASYNC_TIMEOUT_BUCKETS, AsyncCalls, CallState, HELD_ACK, HELD_FAIL, asyncSettings, type AsyncCall } from './async-calls';
 import type { Random } from '../common/random';
 import { AckKind } from './queues';
 import { RootTable } from './root-table';
@@ -22,6 +23,21 @@ export interface TaskHost {
   reportError(component: string, task: number, err: unknown): void;
   debugEmit(component: string, task: number, stream: string, values: unknown[]): void;
   readonly debug: boolean;
+  /** Makes sure a loop turn is coming: async work settled outside one and freed room or input. */
+  wake(): void;
+  /** A task's first promise: from now on `task.rotateAsync()` runs every `timeoutMs / (ASYNC_TIMEOUT_BUCKETS - 1)`. */
+  asyncStarted(task: AsyncTask, timeoutMs: number): void;
+  isClosed(): boolean;
+}
+
+/** A task that has had a promise from user code: its async timeouts rotate with the worker's timer. */
+export interface AsyncTask {
+  rotateAsync(): void;
+}
+
+/** One check of a user callback's return value: nothing is allocated when it is not a promise. */
+export function isPromise(r: MaybePromise | unknown): r is PromiseLike<void> {
+  return r !== undefined && r !== null && typeof (r as PromiseLike<void>).then === 'function';
 }
 
 
@@ -93,6 +109,13 @@ abstract class TaskBase {
 /**
  * A bolt task: its instance, and the OutputCollector it was prepared with (the task itself, to
  * avoid a second object and an indirection per emit).
+ *
+ * An execute that returns a promise is an async call (worker/async-calls.ts): it counts against
+ * `topology.bolt.max.inflight` until it settles; a rejection fails the input and reports the
+ * error; one pending past `topology.async.timeout.secs` fails the input and a later settlement is
+ * ignored. In ordered mode (`topology.bolt.async.ordered`) what each input produces — emits
+ * anchored to it, its ack or fail — leaves in input order: an input's output waits, held in its
+ * call, while an earlier input's call is unfinished.
  */
 export class BoltTask extends TaskBase implements OutputCollector {
   bolt!: IBolt;
@@ -101,6 +124,15 @@ export class BoltTask extends TaskBase implements OutputCollector {
   /** Stream indexes from here up to (not including) the tick index are system streams. */
   private readonly systemStart = this.host.layout.systemStreamStart;
   private readonly tickIndex = this.host.layout.streams.length;
+  private readonly settings = asyncSettings(this.conf);
+  private readonly ordered = this.settings.ordered;
+  /** Unfinished calls: promises pending, and (ordered mode) calls whose output is still held. */
+  inflight = 0;
+  /** The executor gives this task input only while `inflight < admitLimit`: the in-flight limit, or 0 while a drain is awaited. */
+  admitLimit = this.settings.maxInflight;
+  private readonly calls = new AsyncCalls((call) => this.timedOut(call));
+  private drainWaiters: Array<() => void> | null = null;
+  private asyncStarted = false;
 
   execute(tuple: TupleImpl): void {
     const si = tuple.streamIndex;
@@ -109,19 +141,170 @@ export class BoltTask extends TaskBase implements OutputCollector {
       return;
     }
     this.current = tuple;
+    // ordered mode: an input executed while an earlier one is unfinished queues behind it from its first emit
+    const queued = this.ordered && this.inflight > 0 ? this.open(tuple) : null;
+    let result: MaybePromise = undefined;
     try {
-      this.bolt.execute(tuple);
+      result = this.bolt.execute(tuple);
     } catch (err) {
       this.reportError(err);
       if (tuple.done === 0) this.fail(tuple);
     }
+    if (isPromise(result)) this.track(queued ?? this.open(tuple), result);
+    else if (queued !== null) queued.state = CallState.Settled; // released when the calls before it are
     this.current = null;
     this.stats.executed[tuple.streamIndex]++;
   }
 
+  // ---- async calls ----------------------------------------------------------------------------
+
+  /** Executions not finished: promises not settled, and (ordered mode) calls whose output is held. */
+  inFlight(): number {
+    return this.inflight;
+  }
+
+  /**
+   * Calls `cb` once nothing is in flight: at once when nothing is. Until then the task takes no
+   * more input (so in-flight work drains under a steady input, as a checkpoint barrier needs), and
+   * `cb` runs right after the last call finishes, before the task takes input again.
+   */
+  onDrained(cb: () => void): void {
+    if (this.inflight === 0) {
+      cb();
+      return;
+    }
+    (this.drainWaiters ??= []).push(cb);
+    this.admitLimit = 0;
+  }
+
+  /** Expires the oldest timeout bucket (the worker's async timer). */
+  rotateAsync(): void {
+    this.calls.rotate();
+  }
+
+  private open(tuple: TupleImpl): AsyncCall {
+    if (!this.asyncStarted) {
+      this.asyncStarted = true;
+      this.stats.asyncSeen = true;
+      this.host.asyncStarted(this, this.settings.timeoutMs);
+    }
+    this.inflight++;
+    this.stats.inflight++;
+    return this.calls.open(tuple, this.ordered);
+  }
+
+  private track(call: AsyncCall, promise: PromiseLike<void>): void {
+    call.returnedMs = hrNow();
+    this.calls.time(call);
+    promise.then(
+      () => this.settle(call, false, undefined),
+      (err: unknown) => this.settle(call, true, err),
+    );
+  }
+
+  private settle(call: AsyncCall, rejected: boolean, err: unknown): void {
+    if (call.state !== CallState.Pending || this.host.isClosed()) return; // timed out already: ignored
+    call.state = CallState.Settled;
+    this.calls.untime(call);
+    this.stats.addAsync(hrNow() - call.returnedMs, this.settings.maxInflight);
+    try {
+      if (rejected) {
+        this.reportError(err);
+        this.fail(call.tuple);
+      }
+    } finally {
+      this.finish(call);
+    }
+  }
+
+  private timedOut(call: AsyncCall): void {
+    if (call.state !== CallState.Pending) return;
+    call.state = CallState.TimedOut;
+    this.stats.asyncTimedOut++;
+    this.stats.addAsync(hrNow() - call.returnedMs, this.settings.maxInflight);
+    const secs = this.settings.timeoutMs / 1000;
+    this.reportError(squallError('ERR_ASYNC_TIMEOUT', `the promise execute returned for a tuple from "${call.tuple.sourceComponent}" did not settle within ${secs} s (topology.async.timeout.secs); the input is failed`));
+    try {
+      this.fail(call.tuple);
+    } finally {
+      this.finish(call);
+    }
+  }
+
+  /** A call settled or timed out: unordered, it is done; ordered, it is done once every call before it is. */
+  private finish(call: AsyncCall): void {
+    if (!this.ordered) {
+      this.retire(call);
+      return;
+    }
+    for (let first = this.calls.first(); first !== undefined && first.state !== CallState.Pending; first = this.calls.first()) {
+      this.calls.shift();
+      this.release(first);
+      this.retire(first);
+    }
+    // the new first call's held output goes now, and what it produces from now on goes at once
+    const first = this.calls.first();
+    if (first !== undefined) this.release(first);
+  }
+
+  private retire(call: AsyncCall): void {
+    this.calls.forget(call);
+    this.inflight--;
+    this.stats.inflight--;
+    if (this.inflight === 0 && this.drainWaiters !== null) this.drained();
+    this.host.wake();
+  }
+
+  private drained(): void {
+    const waiters = this.drainWaiters!;
+    this.drainWaiters = null;
+    this.admitLimit = this.settings.maxInflight;
+    for (const cb of waiters) {
+      try {
+        cb();
+      } catch (err) {
+        this.reportError(err);
+      }
+    }
+  }
+
+  /** Sends what a call held back (ordered mode), in the order it was made. */
+  private release(call: AsyncCall): void {
+    const held = call.held;
+    if (held === null) return;
+    call.held = null;
+    for (let i = 0; i < held.length; i += 2) {
+      const what = held[i] as number;
+      const t = held[i + 1] as TupleImpl;
+      if (what === HELD_ACK) this.sendAck(t);
+      else if (what === HELD_FAIL) this.sendFail(t);
+      else this.host.delivery.sendTuple(what, t);
+    }
+  }
+
+  /**
+   * Ordered mode: the unfinished call whose output anything anchored to `anchors` must wait
+   * behind (the latest of the anchors' calls), or null when it may go now. Unanchored output
+   * belongs to no input and goes at once.
+   */
+  private holdFor(anchors: Tuple | readonly Tuple[]): AsyncCall | null {
+    let call: AsyncCall | undefined;
+    if (!Array.isArray(anchors)) call = this.calls.of(anchors as TupleImpl);
+    else {
+      for (const a of anchors as readonly TupleImpl[]) {
+        const c = this.calls.of(a);
+        if (c !== undefined && (call === undefined || c.seq > call.seq)) call = c;
+      }
+    }
+    return call === undefined || call === this.calls.first() ? null : call;
+  }
+
+  // ---- OutputCollector ------------------------------------------------------------------------
+
   emit(values: unknown[], anchors?: Tuple | readonly Tuple[] | null, streamId?: string): number[] {
     const out = this.out(streamId);
     checkEmit(this.component, out, values, false);
+    const hold = anchors && this.ordered && this.inflight > 0 ? this.holdFor(anchors) : null;
     const sent: number[] = [];
     const subs = out.subscriptions;
     for (let i = 0; i < subs.length; i++) {
@@ -129,12 +312,12 @@ export class BoltTask extends TaskBase implements OutputCollector {
       if (g === null) continue;
       if (g.single) {
         const t = g.choose(values);
-        this.deliver(t, out, values, anchors);
+        this.deliver(t, out, values, anchors, hold);
         sent.push(t);
       } else {
         const tasks = g.chooseMany(values);
         for (let k = 0; k < tasks.length; k++) {
-          this.deliver(tasks[k], out, values, anchors);
+          this.deliver(tasks[k], out, values, anchors, hold);
           sent.push(tasks[k]);
         }
       }
@@ -149,7 +332,7 @@ export class BoltTask extends TaskBase implements OutputCollector {
     const out = this.out(streamId);
     checkEmit(this.component, out, values, true);
     this.checkDirectTarget(out, taskId);
-    this.deliver(taskId, out, values, anchors);
+    this.deliver(taskId, out, values, anchors, anchors && this.ordered && this.inflight > 0 ? this.holdFor(anchors) : null);
     this.stats.emitted[out.index]++;
     this.stats.transferred[out.index]++;
     if (this.host.debug) this.host.debugEmit(this.component, this.taskId, out.id, values);
@@ -157,9 +340,11 @@ export class BoltTask extends TaskBase implements OutputCollector {
 
   /**
    * Storm's anchoring: for every anchor that belongs to a tree, a fresh 64-bit edge id is XORed
-   * into the anchor's ack value and into the new tuple's id for each of the anchor's roots.
+   * into the anchor's ack value and into the new tuple's id for each of the anchor's roots. The
+   * tuple is sent, or held by `hold` (ordered mode) until the calls before it finish; its anchors'
+   * acks are held behind it, so the tree cannot complete early.
    */
-  private deliver(task: number, out: OutStream, values: unknown[], anchors: Tuple | readonly Tuple[] | null | undefined): void {
+  private deliver(task: number, out: OutStream, values: unknown[], anchors: Tuple | readonly Tuple[] | null | undefined, hold: AsyncCall | null): void {
     let r0 = 0;
     let h0 = 0;
     let l0 = 0;
@@ -205,13 +390,20 @@ export class BoltTask extends TaskBase implements OutputCollector {
     }
     const tuple = new TupleImpl(values, out.fields, this.component, this.taskId, out.id, r0, h0, l0, more);
     tuple.streamIndex = out.index;
-    this.host.delivery.sendTuple(task, tuple);
+    if (hold === null) this.host.delivery.sendTuple(task, tuple);
+    else hold.hold(task, tuple);
   }
 
   ack(input: Tuple): void {
     const t = input as TupleImpl;
     if (t.done !== 0) return; // a second ack or fail would corrupt the tree's XOR
     t.done = 1;
+    const hold = this.ordered && this.inflight > 0 ? this.holdFor(t) : null;
+    if (hold === null) this.sendAck(t);
+    else hold.hold(HELD_ACK, t);
+  }
+
+  private sendAck(t: TupleImpl): void {
     if (t.root0 && this.host.tracking) {
       const d = this.host.delivery;
       d.sendAck(AckKind.Ack, d.ackerFor(t.root0), t.root0, t.edgeHi0 ^ t.ackHi, t.edgeLo0 ^ t.ackLo, 0);
@@ -225,6 +417,12 @@ export class BoltTask extends TaskBase implements OutputCollector {
     const t = input as TupleImpl;
     if (t.done !== 0) return;
     t.done = 2;
+    const hold = this.ordered && this.inflight > 0 ? this.holdFor(t) : null;
+    if (hold === null) this.sendFail(t);
+    else hold.hold(HELD_FAIL, t);
+  }
+
+  private sendFail(t: TupleImpl): void {
     if (t.root0 && this.host.tracking) {
       const d = this.host.delivery;
       d.sendAck(AckKind.Fail, d.ackerFor(t.root0), t.root0, 0, 0, 0);
@@ -234,8 +432,13 @@ export class BoltTask extends TaskBase implements OutputCollector {
     this.countDone(t, this.stats.failed);
   }
 
+  /** Restarts the message timeout of the input's roots, and the async timeout of its pending call. */
   resetTimeout(input: Tuple): void {
     const t = input as TupleImpl;
+    if (this.inflight > 0) {
+      const call = this.calls.of(t);
+      if (call !== undefined && call.state === CallState.Pending) this.calls.time(call);
+    }
     if (!t.root0 || !this.host.tracking) return;
     const d = this.host.delivery;
     d.sendAck(AckKind.Reset, d.ackerFor(t.root0), t.root0, 0, 0, 0);
@@ -322,9 +525,22 @@ class PendingTuples extends RootTable {
   }
 }
 
-/** A spout task: its instance, its SpoutOutputCollector (itself) and its pending tuples. */
+/**
+ * A spout task: its instance, its SpoutOutputCollector (itself) and its pending tuples.
+ *
+ * A `nextTuple` that returns a promise: the task is not called again until it settles (or, pending
+ * past `topology.async.timeout.secs`, is reported and given up on). Promises from ack, fail and
+ * the lifecycle calls are not waited for: acks must always flow; their rejections are reported.
+ */
 export class SpoutTask extends TaskBase implements SpoutOutputCollector {
   spout!: ISpout;
+  /** A promise from nextTuple is pending: the executor does not call nextTuple on this task. */
+  waiting = false;
+  /** Identifies the pending nextTuple promise; a stale one's settlement is ignored. */
+  private waitToken = 0;
+  /** Async-timeout rotations since the pending promise was returned. */
+  private waitRotations = 0;
+  private asyncStarted = false;
   /** Tracked tuples by root id; expire after the message timeout (then `fail` is called). */
   readonly pending: PendingTuples;
   /** Message ids to ack at once because acking is off: [msgId, streamIndex] pairs. */
@@ -428,12 +644,46 @@ export class SpoutTask extends TaskBase implements SpoutOutputCollector {
   /** Calls `nextTuple` once, then any acks owed because acking is off. */
   nextTuple(): void {
     this.emitsThisCall = 0;
+    let result: MaybePromise = undefined;
     try {
-      this.spout.nextTuple();
+      result = this.spout.nextTuple();
     } catch (err) {
       this.reportError(err);
     }
+    if (isPromise(result)) this.wait(result);
     if (this.immediateAcks.length > 0) this.flushImmediateAcks();
+  }
+
+  private wait(promise: PromiseLike<void>): void {
+    if (!this.asyncStarted) {
+      this.asyncStarted = true;
+      this.host.asyncStarted(this, asyncSettings(this.conf).timeoutMs);
+    }
+    this.waiting = true;
+    this.waitRotations = 0;
+    const token = ++this.waitToken;
+    promise.then(
+      () => this.resume(token, false, undefined),
+      (err: unknown) => this.resume(token, true, err),
+    );
+  }
+
+  private resume(token: number, rejected: boolean, err: unknown): void {
+    if (token !== this.waitToken || !this.waiting || this.host.isClosed()) return; // timed out: ignored
+    this.waiting = false;
+    if (rejected) this.reportError(err);
+    if (this.immediateAcks.length > 0) this.flushImmediateAcks();
+    this.host.wake();
+  }
+
+  /** Gives up on a nextTuple promise pending for a whole async timeout (the worker's async timer). */
+  rotateAsync(): void {
+    if (!this.waiting || ++this.waitRotations < ASYNC_TIMEOUT_BUCKETS) return;
+    this.waiting = false;
+    this.waitToken++;
+    const secs = asyncSettings(this.conf).timeoutMs / 1000;
+    this.reportError(squallError('ERR_ASYNC_TIMEOUT', `the promise nextTuple returned did not settle within ${secs} s (topology.async.timeout.secs); nextTuple is called again`));
+    this.host.wake();
   }
 
   private flushImmediateAcks(): void {
@@ -476,9 +726,11 @@ export class SpoutTask extends TaskBase implements SpoutOutputCollector {
     this.callUser('fail', msgId);
   }
 
+  /** Calls the spout; a promise it returns is not waited for, but its rejection is reported. */
   callUser(method: 'ack' | 'fail' | 'activate' | 'deactivate' | 'close', arg?: unknown): void {
     try {
-      this.spout[method]?.(arg);
+      const result = this.spout[method]?.(arg);
+      if (isPromise(result)) result.then(undefined, (err: unknown) => this.reportError(err));
     } catch (err) {
       this.reportError(err);
     }

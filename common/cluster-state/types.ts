@@ -100,6 +100,10 @@ export interface ExecutorStats {
    * ones dropped for want of a late tuple stream.
    */
   windows?: { open: number; buffered: number; watermarkMs: number | null; late: number; lateDropped: number };
+  /** Async bolts (set once a task's execute returned a promise): calls unfinished now. */
+  inflight?: number;
+  /** Async bolts: calls failed because their promise outlived topology.async.timeout.secs. */
+  asyncTimedOut?: number;
 }
 
 /** `/workerbeats/<topologyId>/<node>-<port>`. */

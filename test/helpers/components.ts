@@ -98,6 +98,29 @@ export class RecordingBolt extends BaseRichBolt {
   }
 }
 
+/** Fails tuples whose value is in `failing` the first time it sees them; records what it saw. */
+export class FlakySink extends BaseRichBolt {
+  private collector!: OutputCollector;
+  private readonly failedOnce = new Set<unknown>();
+  constructor(
+    private readonly failing: Set<unknown>,
+    private readonly seen: unknown[] = [],
+  ) {
+    super();
+  }
+  prepare(_c: Readonly<TopologyConfig>, _ctx: TopologyContext, collector: OutputCollector): void {
+    this.collector = collector;
+  }
+  execute(t: Tuple): void {
+    const v = t.getValue(0);
+    this.seen.push(v);
+    if (this.failing.has(v) && !this.failedOnce.has(v)) {
+      this.failedOnce.add(v);
+      this.collector.fail(t);
+    } else this.collector.ack(t);
+  }
+}
+
 /** Waits (bounded, real time) until `cond` holds, polling between event-loop turns. */
 export async function until(cond: () => boolean | Promise<boolean>, what: string, timeoutMs = 10_000): Promise<void> {
   const deadline = performance.now() + timeoutMs;

@@ -10,9 +10,8 @@ import {
   type TopologyContext,
   type Tuple,
 } from '../../../topology-api';
-import { ManualClock } from '../../../common/clock';
-import { LocalCluster } from '../../../local/local-cluster';
-import { ListSpout, RecordingBolt, SpoutLedger, sorted, until, turns, type Seen } from '../../helpers/components';
+import { useManualCluster } from '../../helpers/manual-cluster';
+import { FlakySink, ListSpout, RecordingBolt, SpoutLedger, sorted, until, turns, type Seen } from '../../helpers/components';
 
 const range = (n: number): unknown[][] => Array.from({ length: n }, (_, i) => [i]);
 
@@ -35,41 +34,9 @@ class Doubler extends BaseRichBolt {
   }
 }
 
-/** Fails tuples whose value is in `failing` the first time it sees them. */
-class FlakySink extends BaseRichBolt {
-  private collector!: OutputCollector;
-  private readonly failedOnce = new Set<unknown>();
-  constructor(private readonly failing: Set<unknown>) {
-    super();
-  }
-  prepare(_c: Readonly<TopologyConfig>, _ctx: TopologyContext, collector: OutputCollector): void {
-    this.collector = collector;
-  }
-  execute(t: Tuple): void {
-    const v = t.getValue(0);
-    if (this.failing.has(v) && !this.failedOnce.has(v)) {
-      this.failedOnce.add(v);
-      this.collector.fail(t);
-    } else this.collector.ack(t);
-  }
-}
-
 describe('acking through the runtime', () => {
-  let clock: ManualClock;
-  let cluster: LocalCluster;
-  beforeEach(() => {
-    clock = new ManualClock();
-    cluster = new LocalCluster({ clock, seed: 11 });
-  });
-  afterEach(async () => {
-    await cluster.close();
-  });
-
-  async function submit(build: (b: TopologyBuilder) => void, conf: TopologyConfig = {}): Promise<void> {
-    const b = new TopologyBuilder();
-    build(b);
-    await cluster.submitTopology('t', conf, b);
-  }
+  const fx = useManualCluster(11);
+  const submit = fx.submit;
 
   it('acks a spout tuple once its whole tree is acked', async () => {
     const ledger = new SpoutLedger();
@@ -83,8 +50,8 @@ describe('acking through the runtime', () => {
     expect(seen).toHaveLength(200);
     expect(ledger.failed).toEqual([]);
     expect(sorted(ledger.acked)).toEqual(range(100).map((v) => v[0]));
-    expect((await cluster.pendingCounts('t'))).toEqual({ spoutPending: 0, ackerTrees: 0 });
-    const info = await cluster.getTopologyInfo('t');
+    expect((await fx.cluster.pendingCounts('t'))).toEqual({ spoutPending: 0, ackerTrees: 0 });
+    const info = await fx.cluster.getTopologyInfo('t');
     expect(info.spouts[0]).toMatchObject({ emitted: 100, transferred: 100, acked: 100, failed: 0 });
     expect(info.bolts.find((c) => c.componentId === 'double')).toMatchObject({ executed: 100, emitted: 200, acked: 100 });
     expect(info.bolts.find((c) => c.componentId === 'sink')).toMatchObject({ executed: 200, acked: 200 });
@@ -100,7 +67,7 @@ describe('acking through the runtime', () => {
     await until(() => ledger.emitted.length === 5, 'emitted');
     await turns(20);
     expect(ledger.acked).toEqual([]);
-    expect((await cluster.pendingCounts('t')).spoutPending).toBe(5);
+    expect((await fx.cluster.pendingCounts('t')).spoutPending).toBe(5);
   });
 
   it('fails the root when any tuple of its tree fails, and replays it', async () => {
@@ -140,11 +107,11 @@ describe('acking through the runtime', () => {
       { 'topology.message.timeout.secs': 10 },
     );
     await until(() => seen.length === 4, 'delivered once');
-    clock.advance(9_999);
+    fx.clock.advance(9_999);
     await turns(10);
     expect(ledger.failed).toEqual([]); // not before the timeout
     dropping = false;
-    clock.advance(5_001); // rotation every 5 s: timed out within 10–15 s
+    fx.clock.advance(5_001); // rotation every 5 s: timed out within 10–15 s
     await until(() => ledger.acked.length === 4, 'replayed and acked');
     expect(sorted(ledger.failed)).toEqual([0, 1, 2, 3]);
     expect(seen).toHaveLength(8);
@@ -233,8 +200,8 @@ describe('acking through the runtime', () => {
       { 'topology.acker.executors': 0 },
     );
     await until(() => ledger.acked.length === 20, 'acked without tracking');
-    expect((await cluster.pendingCounts('t'))).toEqual({ spoutPending: 0, ackerTrees: 0 });
-    const info = await cluster.getTopologyInfo('t');
+    expect((await fx.cluster.pendingCounts('t'))).toEqual({ spoutPending: 0, ackerTrees: 0 });
+    const info = await fx.cluster.getTopologyInfo('t');
     expect(info.bolts.map((c) => c.componentId)).toEqual(['sink']);
   });
 
@@ -249,7 +216,7 @@ describe('acking through the runtime', () => {
     });
     await until(() => anchoredOff.acked.length === 10, 'roots acked though descendants are not');
     expect(untracked.acked).toEqual([]);
-    expect((await cluster.pendingCounts('t'))).toEqual({ spoutPending: 0, ackerTrees: 0 });
+    expect((await fx.cluster.pendingCounts('t'))).toEqual({ spoutPending: 0, ackerTrees: 0 });
   });
 
   it('holds topology.max.spout.pending', async () => {
@@ -265,7 +232,7 @@ describe('acking through the runtime', () => {
     await turns(30);
     expect(ledger.emitted).toHaveLength(7);
     expect(ledger.maxPending).toBe(7);
-    clock.advance(15_000); // all seven time out; seven more may go
+    fx.clock.advance(15_000); // all seven time out; seven more may go
     await until(() => ledger.emitted.length === 14, 'seven more after the timeouts');
     await turns(30);
     expect(ledger.emitted).toHaveLength(14);
@@ -293,7 +260,7 @@ describe('acking through the runtime', () => {
     );
     await until(() => held.length === 1, 'held');
     for (let i = 0; i < 6; i++) {
-      clock.advance(5_000);
+      fx.clock.advance(5_000);
       collector.resetTimeout(held[0]);
       await turns(5);
     }
