@@ -6,7 +6,8 @@ import { type ComponentDefinition, type GroupingSpec, type TopologyDefinition, t
 import { problemsError } from './errors';
 import { Fields, toFields } from './fields';
 import { cloneComponent } from './clone';
-import { isWindowedBolt, WindowedBoltHolder, type IWindowedBolt } from './windowing/windowed-bolt';
+import { isWindowedBolt, isWindowedBoltHolder, WindowedBoltHolder, type IWindowedBolt } from './windowing/windowed-bolt';
+import { isWindowedConfig } from './windowing/spec';
 
 /** A spout instance, its class, or a function returning a fresh one. */
 export type SpoutSource = ISpout | (new () => ISpout) | (() => ISpout);
@@ -215,6 +216,9 @@ function describe(id: string, spec: ComponentSpec, problems: string[]): Componen
     const probe: IComponent = spec.factory();
     probe.declareOutputFields(getter);
     ownConfig = probe.getComponentConfiguration?.() ?? {};
+    if (isWindowedBoltHolder(probe) && !isWindowedConfig({ ...ownConfig, ...spec.config })) {
+      problems.push(`bolt "${id}" is a windowed bolt without a window: call withWindow, withTumblingWindow or withSessionWindow`);
+    }
   } catch (err) {
     problems.push(`component "${id}" threw while declaring its outputs: ${err instanceof Error ? err.message : String(err)}`);
   }

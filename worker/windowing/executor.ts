@@ -4,6 +4,7 @@ import {
   WATERMARK_STREAM_ID,
   squallError,
   windowSpec,
+  isWindowedConfig,
   type Aggregate,
   type IBolt,
   type IWindowedBolt,
@@ -105,7 +106,7 @@ export class WindowedBoltExecutor implements IBolt, WindowOutput, TupleCodec {
     this.tickIndex = this.env.streams.length;
     this.keyIndex = new Int32Array(this.tickIndex).fill(UNKNOWN);
     this.tsIndex = new Int32Array(this.tickIndex).fill(UNKNOWN);
-    this.check();
+    this.check(conf);
     this.collector = new WindowCollector(collector);
     this.engine = this.createEngine();
     if (spec.eventTime) {
@@ -115,11 +116,12 @@ export class WindowedBoltExecutor implements IBolt, WindowOutput, TupleCodec {
     this.user.prepare?.(conf, context, this.aggregate === null ? this.collector : collector);
   }
 
-  private check(): void {
+  private check(conf: Readonly<TopologyConfig>): void {
     const component = this.task.component;
     const fail = (why: string): never => {
       throw squallError('ERR_WINDOW_INVALID', `bolt "${component}": ${why}`);
     };
+    if (!isWindowedConfig(conf)) fail('it has no window: call withWindow, withTumblingWindow or withSessionWindow');
     const agg = this.aggregate;
     if (agg !== null) {
       for (const m of ['create', 'add', 'merge', 'result'] as const) if (typeof agg[m] !== 'function') fail(`its aggregate has no ${m}()`);

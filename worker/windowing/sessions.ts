@@ -16,6 +16,8 @@ class Session {
   acc: unknown = undefined;
   readonly acks = new AckList();
   constructor(
+    /** Creation order: sessions due at the same time fire in the order they began. */
+    readonly id: number,
     readonly key: unknown,
     public start: number,
     public end: number,
@@ -40,9 +42,10 @@ interface Due {
  */
 export class SessionWindows implements WindowEngine {
   private readonly byKey = new Map<unknown, Session[]>();
-  private readonly heap = new MinHeap<Due>((a, b) => a.at < b.at);
+  private readonly heap = new MinHeap<Due>((a, b) => a.at < b.at || (a.at === b.at && (a.kind < b.kind || (a.kind === b.kind && a.s.id < b.s.id))));
   private time = -Infinity;
   private seq = 0;
+  private created = 0;
   private sessions = 0;
   private held = 0;
   private readonly info = new ResultInfo();
@@ -74,7 +77,7 @@ export class SessionWindows implements WindowEngine {
       }
     }
     if (s === null) {
-      s = new Session(key, lo, hi);
+      s = new Session(++this.created, key, lo, hi);
       list.push(s);
       list.sort((a, b) => a.start - b.start);
       this.sessions++;
@@ -235,7 +238,7 @@ export class SessionWindows implements WindowEngine {
     this.time = snap.time;
     this.seq = snap.seq;
     for (const x of snap.sessions) {
-      const s = new Session(x.key, x.start, x.end);
+      const s = new Session(++this.created, x.key, x.start, x.end);
       s.version = 1;
       s.firedVersion = x.fired ? (x.changed ? 0 : 1) : -1;
       s.firedSeq = x.firedSeq;
