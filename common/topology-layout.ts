@@ -1,5 +1,6 @@
 import {
   ACKER_COMPONENT_ID,
+  CHECKPOINT_COMPONENT_ID,
   CHECKPOINT_STREAM_ID,
   Config,
   WATERMARK_STREAM_ID,
@@ -7,6 +8,7 @@ import {
   type TopologyDefinition,
   componentIds,
   getComponent,
+  type ProcessingGuarantee,
 } from '../topology-api';
 
 /** One executor: a contiguous range of a component's tasks, run together. */
@@ -35,7 +37,9 @@ export interface StreamInfo {
  * stream id (WorkerRuntime.onSystemStream), never to the bolt's `execute`.
  */
 export const SYSTEM_STREAMS: Readonly<Record<string, readonly string[]>> = Object.freeze({
-  [CHECKPOINT_STREAM_ID]: Object.freeze(['action', 'txid']),
+  // barrier: ['barrier', txid, epoch, tuples sent on this channel since the last barrier, committed txid]
+  // rollback marker: ['rollback', restored txid, new epoch, 0, restored txid] (docs/state.md)
+  [CHECKPOINT_STREAM_ID]: Object.freeze(['action', 'txid', 'epoch', 'count', 'committed']),
   [WATERMARK_STREAM_ID]: Object.freeze(['watermark']),
 });
 
@@ -51,6 +55,8 @@ export interface TopologyLayout {
   componentTasks: Record<string, number[]>;
   executors: ExecutorRange[];
   ackerTasks: number[];
+  /** The checkpoint coordinator's task (`__checkpointspout`), 0 when the topology has none. */
+  coordinatorTask: number;
   /** User streams, then system streams (from `systemStreamStart`). */
   streams: StreamInfo[];
   /** Index of the first system stream. */
@@ -59,7 +65,24 @@ export interface TopologyLayout {
   streamIndex: Map<string, number>;
 }
 
+/** `topology.processing.guarantee` (at-least-once when unset). */
+export function processingGuarantee(conf: TopologyConfig): ProcessingGuarantee {
+  const g = conf[Config.TOPOLOGY_PROCESSING_GUARANTEE];
+  return g === 'at-most-once' || g === 'exactly-once' ? g : 'at-least-once';
+}
+
+/**
+ * Whether the topology runs checkpoints (a coordinator and barriers): it has a stateful bolt, or
+ * it promises exactly-once (spout offsets and transactional sinks are checkpointed too).
+ */
+export function checkpointing(def: TopologyDefinition, conf: TopologyConfig): boolean {
+  if (processingGuarantee(conf) === 'exactly-once') return true;
+  return Object.values(def.bolts).some((b) => b.stateful === true);
+}
+
+/** Acker tasks: only at-least-once tracks tuple trees (the others never replay one tuple). */
 export function ackerCount(conf: TopologyConfig): number {
+  if (processingGuarantee(conf) !== 'at-least-once') return 0;
   const ackers = conf[Config.TOPOLOGY_ACKER_EXECUTORS];
   if (typeof ackers === 'number') return ackers;
   const workers = conf[Config.TOPOLOGY_WORKERS];
@@ -76,6 +99,7 @@ export function initialExecutors(def: TopologyDefinition, conf: TopologyConfig):
   }
   const ackers = ackerCount(conf);
   if (ackers > 0) out[ACKER_COMPONENT_ID] = ackers;
+  if (checkpointing(def, conf)) out[CHECKPOINT_COMPONENT_ID] = 1;
   return out;
 }
 
@@ -98,17 +122,33 @@ export function partitionTasks(first: number, count: number, parts: number): Arr
   return out;
 }
 
-export function computeLayout(def: TopologyDefinition, conf: TopologyConfig, componentExecutors?: Record<string, number>): TopologyLayout {
+/**
+ * Tasks of each component: its `numTasks`, unless `componentTasks` overrides it (a rescaled
+ * stateful bolt, docs/state.md), `ackerCount` ackers, one coordinator.
+ */
+function taskCount(def: TopologyDefinition, id: string, ackers: number, overrides: Readonly<Record<string, number>> | undefined): number {
+  if (id === ACKER_COMPONENT_ID) return ackers;
+  if (id === CHECKPOINT_COMPONENT_ID) return 1;
+  return overrides?.[id] ?? getComponent(def, id)!.numTasks;
+}
+
+export function computeLayout(
+  def: TopologyDefinition,
+  conf: TopologyConfig,
+  componentExecutors?: Record<string, number>,
+  taskOverrides?: Readonly<Record<string, number>>,
+): TopologyLayout {
   const ackers = ackerCount(conf);
   const executorsWanted = componentExecutors ?? initialExecutors(def, conf);
   const ids = componentIds(def);
   if (ackers > 0) ids.push(ACKER_COMPONENT_ID);
+  if (checkpointing(def, conf)) ids.push(CHECKPOINT_COMPONENT_ID);
   ids.sort();
   const taskComponent: string[] = [''];
   const componentTasks: Record<string, number[]> = {};
   const executors: ExecutorRange[] = [];
   for (const id of ids) {
-    const numTasks = id === ACKER_COMPONENT_ID ? ackers : getComponent(def, id)!.numTasks;
+    const numTasks = taskCount(def, id, ackers, taskOverrides);
     const first = taskComponent.length;
     const tasks: number[] = [];
     for (let i = 0; i < numTasks; i++) {
@@ -136,5 +176,14 @@ export function computeLayout(def: TopologyDefinition, conf: TopologyConfig, com
       streamIndex.set(streamKey(id, stream), info.index);
     }
   }
-  return { taskComponent, componentTasks, executors, ackerTasks: componentTasks[ACKER_COMPONENT_ID] ?? [], streams, systemStreamStart, streamIndex };
+  return {
+    taskComponent,
+    componentTasks,
+    executors,
+    ackerTasks: componentTasks[ACKER_COMPONENT_ID] ?? [],
+    coordinatorTask: componentTasks[CHECKPOINT_COMPONENT_ID]?.[0] ?? 0,
+    streams,
+    systemStreamStart,
+    streamIndex,
+  };
 }

@@ -4,6 +4,7 @@
  */
 export {
   ACKER_COMPONENT_ID,
+  CHECKPOINT_COMPONENT_ID,
   Config,
   TOPOLOGY_CONFIG_SPEC,
   componentIds,

@@ -1,6 +1,6 @@
 import type { ComponentError, ExecutorStats, TopologyStatus } from '../common/cluster-state/types';
 import { summarizeComponents, topologyTotals, type ComponentSummary, type TopologyTotals } from '../common/stats-summary';
-import { ACKER_COMPONENT_ID, type TopologyDefinition } from '../topology-api';
+import { ACKER_COMPONENT_ID, CHECKPOINT_COMPONENT_ID, type TopologyDefinition } from '../topology-api';
 import type { TopologyLayout } from '../common/topology-layout';
 
 /** What `LocalCluster.getTopologyInfo` answers: Storm's TopologyInfo, flattened. */
@@ -39,6 +39,7 @@ export function buildTopologyInfo(args: {
     ...Object.keys(definition.bolts).sort().map((id) => describe(id, 'bolt')),
   ];
   if (layout.ackerTasks.length > 0) components.push(describe(ACKER_COMPONENT_ID, 'bolt'));
+  if (layout.coordinatorTask > 0) components.push(describe(CHECKPOINT_COMPONENT_ID, 'spout'));
   const summaries = summarizeComponents(args.stats, components, args.errors);
   return {
     id: args.id,

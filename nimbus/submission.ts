@@ -5,6 +5,7 @@ import type { DaemonConfig } from '../common/config';
 import { problemsError, squallError } from '../common/errors';
 import { Config, resolveTopologyConfig, topologyConfigProblems, topologyProblems, windowTimeoutShortfalls, type TopologyConfig } from '../common/topology';
 import { initialExecutors } from '../common/topology-layout';
+import { checkGuarantee } from '../common/guarantees';
 import type { ProbedTopology } from './bundle-probe';
 import { checkTopologyName } from './names';
 
@@ -42,6 +43,7 @@ export function draftRecord(args: DraftArgs): TopologyRecord {
   for (const [k, v] of Object.entries(args.daemonConfig)) if (k.startsWith('topology.')) clusterDefaults[k] = v;
   const config = resolveTopologyConfig(clusterDefaults, args.probed.config, args.overrides, { [Config.TOPOLOGY_NAME]: args.name });
   checkWindowTimeouts(args.probed.definition, config);
+  checkGuarantee(args.probed.definition, config);
   const owner = args.owner;
   const record: TopologyRecord = {
     v: 1,

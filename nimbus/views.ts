@@ -16,7 +16,7 @@ import type {
 } from '../common/protocol/rest';
 import { WORKER_ERRORS_COMPONENT } from '../common/protocol/rest';
 import { summarizeComponents, topologyTotals, type ComponentSummary } from '../common/stats-summary';
-import { ACKER_COMPONENT_ID, Config, getComponent } from '../common/topology';
+import { ACKER_COMPONENT_ID, CHECKPOINT_COMPONENT_ID, Config, getComponent } from '../common/topology';
 import type { TopologyLayout } from '../common/topology-layout';
 import { fixed3, prettyUptime, redactSecrets, secondsBetween } from './format';
 import type { WorkerState } from './liveness';
@@ -115,6 +115,7 @@ function describeComponents(record: TopologyRecord, layout: TopologyLayout, incl
     ...Object.keys(record.definition.bolts).sort().map((id) => describe(id, 'bolt')),
   ];
   if (includeSystem && layout.ackerTasks.length > 0) out.push(describe(ACKER_COMPONENT_ID, 'bolt'));
+  if (includeSystem && layout.coordinatorTask > 0) out.push(describe(CHECKPOINT_COMPONENT_ID, 'spout'));
   return out;
 }
 
@@ -231,7 +232,7 @@ export function topologyPage(snap: TopologySnapshot, options: { includeSystem?: 
   return page;
 }
 
-/** Null when the topology has no such component (`__acker` counts when acking is on). */
+/** Null when the topology has no such component (`__acker` counts when acking is on, `__checkpointspout` when it checkpoints). */
 export function componentPage(snap: TopologySnapshot, componentId: string): ComponentPage | null {
   const { record, layout, assignment } = snap;
   const described = describeComponents(record, layout, true).find((c) => c.id === componentId);

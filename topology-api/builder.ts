@@ -8,6 +8,8 @@ import { Fields, toFields } from './fields';
 import { cloneComponent } from './clone';
 import { isWindowedBolt, isWindowedBoltHolder, WindowedBoltHolder, type IWindowedBolt } from './windowing/windowed-bolt';
 import { isWindowedConfig } from './windowing/spec';
+import { isStatefulComponent } from './guarantees';
+import { isReplayableSpout } from './state/replayable-spout';
 
 /** A spout instance, its class, or a function returning a fresh one. */
 export type SpoutSource = ISpout | (new () => ISpout) | (() => ISpout);
@@ -212,8 +214,9 @@ export class TopologyBuilder {
 function describe(id: string, spec: ComponentSpec, problems: string[]): ComponentDefinition {
   const getter = new OutputFieldsGetter();
   let ownConfig: TopologyConfig = {};
+  let probe: IComponent | null = null;
   try {
-    const probe: IComponent = spec.factory();
+    probe = spec.factory();
     probe.declareOutputFields(getter);
     ownConfig = probe.getComponentConfiguration?.() ?? {};
     if (isWindowedBoltHolder(probe) && !isWindowedConfig({ ...ownConfig, ...spec.config })) {
@@ -224,11 +227,15 @@ function describe(id: string, spec: ComponentSpec, problems: string[]): Componen
   }
   for (const p of getter.problems) problems.push(`component "${id}": ${p}`);
   const numTasks = spec.numTasks ?? spec.parallelism;
-  return {
+  const definition: ComponentDefinition = {
     parallelism: spec.parallelism,
     numTasks,
     config: { ...ownConfig, ...spec.config },
     streams: getter.streams,
     inputs: spec.inputs.map(({ component, stream, grouping }) => ({ component, stream, grouping })),
   };
+  // what the checkpoint runtime and submission checks need to know, as plain data
+  if (spec.kind === 'bolt' && isStatefulComponent(probe)) definition.stateful = true;
+  if (spec.kind === 'spout' && isReplayableSpout(probe)) definition.replayable = true;
+  return definition;
 }

@@ -44,7 +44,14 @@ export const Config = {
   TOPOLOGY_BOLT_MAX_INFLIGHT: 'topology.bolt.max.inflight',
   TOPOLOGY_ASYNC_TIMEOUT_SECS: 'topology.async.timeout.secs',
   TOPOLOGY_BOLT_ASYNC_ORDERED: 'topology.bolt.async.ordered',
+  TOPOLOGY_PROCESSING_GUARANTEE: 'topology.processing.guarantee',
+  TOPOLOGY_STATE_CHECKPOINT_TIMEOUT_MS: 'topology.state.checkpoint.timeout.ms',
+  TOPOLOGY_STATE_CHECKPOINT_ALIGNMENT_MAX_TUPLES: 'topology.state.checkpoint.alignment.max.tuples',
 } as const;
+
+/** `topology.processing.guarantee`: what a topology promises about each input (docs/state.md). */
+export type ProcessingGuarantee = 'at-most-once' | 'at-least-once' | 'exactly-once';
+export const PROCESSING_GUARANTEES: readonly ProcessingGuarantee[] = ['at-most-once', 'at-least-once', 'exactly-once'];
 
 type Check = (value: unknown) => string | undefined;
 
@@ -61,6 +68,7 @@ const isInt = (min: number, max = Number.MAX_SAFE_INTEGER): Check => (v) =>
 const isPositiveNumber: Check = (v) => (typeof v === 'number' && Number.isFinite(v) && v > 0 ? undefined : 'must be a number > 0');
 const isBool: Check = (v) => (typeof v === 'boolean' ? undefined : 'must be true or false');
 const isString: Check = (v) => (typeof v === 'string' ? undefined : 'must be a string');
+const oneOf = (values: readonly string[]): Check => (v) => (typeof v === 'string' && values.includes(v) ? undefined : `must be one of ${values.map((x) => `"${x}"`).join(', ')}`);
 const nullable = (check: Check): Check => (v) => (v === null ? undefined : check(v));
 
 /** Every `topology.*` key Squall knows, its default and its check. */
@@ -168,6 +176,24 @@ export const TOPOLOGY_CONFIG_SPEC: Readonly<Record<string, ConfigKeySpec>> = {
     check: isBool,
     component: true,
     doc: "Emit each input's output, ack and fail in input order (Flink's orderedWait), not as promises settle",
+  },
+  [Config.TOPOLOGY_PROCESSING_GUARANTEE]: {
+    default: 'at-least-once',
+    check: oneOf(PROCESSING_GUARANTEES),
+    component: false,
+    doc: 'at-most-once (no tracking), at-least-once (the acker) or exactly-once (checkpoint barriers + replayable spouts)',
+  },
+  [Config.TOPOLOGY_STATE_CHECKPOINT_TIMEOUT_MS]: {
+    default: 30_000,
+    check: isInt(100, 86_400_000),
+    component: false,
+    doc: 'A checkpoint not prepared by every task within this is aborted and the topology rolls back',
+  },
+  [Config.TOPOLOGY_STATE_CHECKPOINT_ALIGNMENT_MAX_TUPLES]: {
+    default: 50_000,
+    check: isInt(1, 1 << 24),
+    component: true,
+    doc: 'Tuples a task holds while aligning a checkpoint barrier; past this the checkpoint is aborted',
   },
 };
 

@@ -12,6 +12,8 @@ export const ACKER_RESET_TIMEOUT_STREAM_ID = '__ack_reset_timeout';
 export const WATERMARK_STREAM_ID = '__watermark';
 /** Checkpoint barriers and their commit/rollback actions (Storm's `$checkpoint`); see docs/state.md. */
 export const CHECKPOINT_STREAM_ID = '__checkpoint';
+/** The checkpoint coordinator (Storm's `$checkpointspout`): one task, laid out like `__acker`. */
+export const CHECKPOINT_COMPONENT_ID = '__checkpointspout';
 export const RESERVED_PREFIX = '__';
 
 export function isReservedName(name: string): boolean {

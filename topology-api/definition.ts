@@ -34,6 +34,10 @@ export interface ComponentDefinition {
   config: TopologyConfig;
   streams: Record<string, StreamDeclaration>;
   inputs: InputDefinition[];
+  /** A bolt with checkpointed state (`initState`): set only when true (docs/state.md). */
+  stateful?: boolean;
+  /** A spout that can rewind (`offsets()` and `seek()`): set only when true. */
+  replayable?: boolean;
 }
 
 /** The serializable shape of a topology: what Nimbus stores and validates. */

@@ -77,6 +77,8 @@ export const ERROR_TABLE = {
   ERR_STATE_BACKEND: { status: 503, title: 'State backend unavailable' },
   ERR_STATE_KEY_GROUP: { status: 500, title: 'Key outside the key groups of this task' },
   ERR_STATE_TXID: { status: 409, title: 'Checkpoint transaction out of order' },
+  // Processing guarantees and checkpoints (worker/checkpoint)
+  ERR_SPOUT_NOT_REPLAYABLE: { status: 400, title: 'Exactly-once needs replayable spouts' },
   ERR_CLOSED: { status: 503, title: 'Already closed' },
 
   // Connectors (connectors/): spouts and sinks of external systems

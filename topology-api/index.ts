@@ -15,3 +15,5 @@ export * from './utils';
 export * from './windowing';
 export { cloneComponent } from './clone';
 export * from './state';
+export * from './guarantees';
+export * from './sources';

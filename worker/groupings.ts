@@ -2,6 +2,7 @@ import type { CustomStreamGrouping, GroupingSpec, TopologyContext } from '../top
 import { squallError } from '../common/errors';
 import type { Random } from '../common/random';
 import { hashFields } from './hash';
+import { keyGroupOfFields, taskIndexForKeyGroup } from './state/key-groups';
 
 /**
  * Picks the target task(s) of one subscription for each emitted tuple. Single-target groupings
@@ -39,6 +40,27 @@ class FieldsGrouper implements Grouper {
   ) {}
   choose(values: readonly unknown[]): number {
     return this.tasks[hashFields(values, this.indexes) % this.tasks.length];
+  }
+  chooseMany(values: readonly unknown[]): readonly number[] {
+    return [this.choose(values)];
+  }
+}
+
+/**
+ * The fields grouping into a keyed stateful bolt (docs/state.md, "Key groups"): the grouping
+ * values pick a key group, and the key group its owner among the tasks, so a key reaches the task
+ * whose state holds it, whatever the number of tasks after a rescale.
+ */
+class KeyGroupGrouper implements Grouper {
+  readonly single = true;
+  constructor(
+    private readonly tasks: readonly number[],
+    private readonly indexes: readonly number[],
+    private readonly maxKeyGroups: number,
+  ) {}
+  choose(values: readonly unknown[]): number {
+    const group = keyGroupOfFields(values, this.indexes, this.maxKeyGroups);
+    return this.tasks[taskIndexForKeyGroup(group, this.tasks.length, this.maxKeyGroups)];
   }
   chooseMany(values: readonly unknown[]): readonly number[] {
     return [this.choose(values)];
@@ -119,6 +141,8 @@ export interface GrouperInput {
   sourceComponent: string;
   streamId: string;
   targetComponent: string;
+  /** The target is a keyed stateful bolt: its fields grouping routes by key group (of this many). */
+  maxKeyGroups?: number;
 }
 
 /** Builds the grouper one source task uses for one subscription; null for direct grouping. */
@@ -132,8 +156,10 @@ export function createGrouper(input: GrouperInput): Grouper | null {
       const local = targetTasks.filter((t) => input.localTasks.has(t));
       return new ShuffleGrouper(local.length > 0 ? local : targetTasks, input.random);
     }
-    case 'fields':
-      return new FieldsGrouper(targetTasks, spec.fields.map((f) => input.streamFields.indexOf(f)));
+    case 'fields': {
+      const indexes = spec.fields.map((f) => input.streamFields.indexOf(f));
+      return input.maxKeyGroups !== undefined ? new KeyGroupGrouper(targetTasks, indexes, input.maxKeyGroups) : new FieldsGrouper(targetTasks, indexes);
+    }
     case 'partialKey':
       return new PartialKeyGrouper(targetTasks, spec.fields.map((f) => input.streamFields.indexOf(f)));
     case 'all':

@@ -1,5 +1,6 @@
 import {
   ACKER_COMPONENT_ID,
+  CHECKPOINT_COMPONENT_ID,
   Config,
   SYSTEM_COMPONENT_ID,
   SYSTEM_TASK_ID,
@@ -15,7 +16,7 @@ import type { Clock, TimerHandle } from '../common/clock';
 import { describeError, squallError } from '../common/errors';
 import type { Logger } from '../common/logging';
 import { Random, randomSeed } from '../common/random';
-import { computeLayout, streamKey, type ExecutorRange, type TopologyLayout } from '../common/topology-layout';
+import { checkpointing, computeLayout, streamKey, type ExecutorRange, type TopologyLayout } from '../common/topology-layout';
 import type { ExecutorStats } from '../common/cluster-state/types';
 import { AckerTask } from './acker';
 import { TaskContext } from './context';
@@ -27,6 +28,11 @@ import { ExecutorStatsCollector } from './stats';
 import { WorkerWindowing } from './windowing/worker-windowing';
 import { ASYNC_TIMEOUT_BUCKETS } from './async-calls';
 import { BoltTask, SpoutTask, type AsyncTask, type TaskHost } from './tasks';
+import { isControlKind } from './checkpoint/protocol';
+import { isKeyedStateful, maxKeyGroups } from '../common/guarantees';
+import type { StateSource } from './checkpoint/state-access';
+import { defaultStateSource } from './checkpoint/state-source';
+import { WorkerCheckpoints } from './checkpoint/worker-checkpoints';
 
 /** Tuples a bolt executor takes per turn, and nextTuple calls per spout task per turn. */
 const BOLT_BUDGET = 512;
@@ -72,6 +78,10 @@ export interface WorkerRuntimeOptions {
   onError?: (error: ReportedError) => void;
   /** Start with spouts active (default true). */
   active?: boolean;
+  /** Where checkpointed state lives; by default the one `topology.state.provider` names. */
+  stateSource?: StateSource;
+  /** Per-component task counts that override the definition's (a rescaled stateful bolt). */
+  componentTasks?: Record<string, number>;
 }
 
 const NEVER_FULL: Backpressured = { isFull: () => false };
@@ -118,13 +128,32 @@ export class WorkerRuntime implements Delivery, TaskHost {
   readonly windowing: WorkerWindowing;
   /** Tasks that have had a promise, by async timeout (ms): one timer per timeout value rotates them. */
   private readonly asyncTasks = new Map<number, AsyncTask[]>();
+  /** The checkpoint runtime, when the topology checkpoints (docs/state.md). */
+  readonly checkpoints: WorkerCheckpoints | null;
+  /** By task id: the bolt executor running a local bolt task. */
+  private readonly boltExecutorOf: Array<BoltExecutor | undefined> = [];
+  private coordinatorStats: ExecutorStatsCollector | null = null;
+  /** exactly-once: data tuples sent per local source task and destination (checkpoints.sent). */
+  private readonly sentCounts: Array<Float64Array | undefined> | null;
 
   constructor(private readonly opts: WorkerRuntimeOptions) {
     this.clock = opts.clock;
     this.logger = opts.logger;
     this.random = new Random(opts.seed ?? (typeof opts.config[Config.TOPOLOGY_RANDOM_SEED] === 'number' ? (opts.config[Config.TOPOLOGY_RANDOM_SEED] as number) : randomSeed()));
-    this.layout = computeLayout(opts.definition, opts.config, opts.componentExecutors);
+    this.layout = computeLayout(opts.definition, opts.config, opts.componentExecutors, opts.componentTasks);
     this.tracking = this.layout.ackerTasks.length > 0;
+    this.checkpoints = checkpointing(opts.definition, opts.config)
+      ? new WorkerCheckpoints({
+          host: this,
+          definition: opts.definition,
+          config: opts.config,
+          topologyName: typeof opts.config[Config.TOPOLOGY_NAME] === 'string' ? (opts.config[Config.TOPOLOGY_NAME] as string) : opts.topologyId,
+          clock: opts.clock,
+          logger: opts.logger.child({ part: 'checkpoint' }),
+          stateSource: opts.stateSource ?? defaultStateSource(opts.config),
+        })
+      : null;
+    this.sentCounts = this.checkpoints?.sent ?? null;
     this.debug = opts.config[Config.TOPOLOGY_DEBUG] === true;
     this.active = opts.active ?? true;
     this.startedMs = this.clock.now();
@@ -134,6 +163,8 @@ export class WorkerRuntime implements Delivery, TaskHost {
     this.orderBolts();
     for (const ex of this.executors) ex.downstream = this.downstreamOf(ex);
     this.windowing = new WorkerWindowing(this.clock, this.layout, opts.definition, opts.config);
+    // a task restoring state, waiting for async work or releasing held tuples parks its executor
+    if (this.checkpoints !== null) for (const ex of [...this.bolts, ...this.spouts]) ex.downstream.push(this.checkpoints.pauseGate(ex.start));
   }
 
   // ---- construction -------------------------------------------------------------------------
@@ -144,8 +175,16 @@ export class WorkerRuntime implements Delivery, TaskHost {
   }
 
   private buildExecutor(r: ExecutorRange): void {
-    const kind = this.opts.definition.spouts[r.component] ? 'spout' : 'bolt';
+    // the coordinator is a system spout, as Storm's $checkpointspout
+    const kind = this.opts.definition.spouts[r.component] || r.component === CHECKPOINT_COMPONENT_ID ? 'spout' : 'bolt';
     const stats = new ExecutorStatsCollector(r.component, r.start, r.end, kind, this.layout.streams, this.startedMs);
+    if (r.component === CHECKPOINT_COMPONENT_ID) {
+      if (this.checkpoints === null) return;
+      this.checkpoints.addCoordinator(r.start);
+      this.ackQueueOf[r.start] = this.checkpoints.control;
+      this.coordinatorStats = stats;
+      return;
+    }
     if (r.component === ACKER_COMPONENT_ID) {
       const ex = new AckerExecutor(r.component, r.start, r.end, stats);
       for (let t = r.start; t <= r.end; t++) {
@@ -165,6 +204,7 @@ export class WorkerRuntime implements Delivery, TaskHost {
         ex.tasks.push(task);
         this.spoutTasks.push(task);
         this.ackQueueOf[t] = ex.acks;
+        this.checkpoints?.addSpout(task, r.start, this.opts.definition.spouts[r.component].replayable === true);
       }
       this.spouts.push(ex);
       this.executors.push(ex);
@@ -176,6 +216,7 @@ export class WorkerRuntime implements Delivery, TaskHost {
         ex.tasks.push(task);
         this.boltTasks.push(task);
         this.inboxOf[t] = ex.inbox;
+        this.boltExecutorOf[t] = ex;
       }
       this.bolts.push(ex);
       this.executors.push(ex);
@@ -211,6 +252,7 @@ export class WorkerRuntime implements Delivery, TaskHost {
             sourceComponent: component,
             streamId,
             targetComponent: boltId,
+            maxKeyGroups: this.checkpoints !== null && isKeyedStateful(def, boltId) ? maxKeyGroups(this.opts.config) : undefined,
           });
           subs.push({ component: boltId, grouper, tasks });
         }
@@ -259,6 +301,13 @@ export class WorkerRuntime implements Delivery, TaskHost {
   }
 
   systemTuple(task: BoltTask, tuple: TupleImpl): void {
+    // checkpoint tuples, and others from a channel held or fenced by a checkpoint, stop here
+    if (this.checkpoints !== null && this.checkpoints.intercept(task, tuple)) return;
+    this.deliverSystem(task, tuple);
+  }
+
+  /** Hands a system tuple to its stream's handler. */
+  deliverSystem(task: BoltTask, tuple: TupleImpl): void {
     const handler = this.systemHandlers.get(tuple.sourceStreamId);
     if (handler === undefined) return; // no feature here uses that stream: nothing to do
     try {
@@ -271,6 +320,8 @@ export class WorkerRuntime implements Delivery, TaskHost {
   // ---- Delivery -----------------------------------------------------------------------------
 
   sendTuple(task: number, tuple: TupleImpl): void {
+    const sent = this.sentCounts;
+    if (sent !== null && tuple.streamIndex < this.layout.systemStreamStart) sent[tuple.sourceTask]![task]++;
     const inbox = this.inboxOf[task];
     if (inbox !== undefined) {
       inbox.push(task, tuple);
@@ -282,7 +333,7 @@ export class WorkerRuntime implements Delivery, TaskHost {
   }
 
   sendAck(kind: AckKind, destTask: number, root: number, hi: number, lo: number, spoutTask: number): void {
-    const q = this.ackQueueOf[destTask];
+    const q = isControlKind(kind) ? this.controlQueueFor(destTask) : this.ackQueueOf[destTask];
     if (q !== undefined) {
       q.push(kind, destTask, root, hi, lo, spoutTask);
       if (!this.inTurn) this.wake();
@@ -320,8 +371,13 @@ export class WorkerRuntime implements Delivery, TaskHost {
     return true;
   }
 
+  /** The checkpoint runtime's queue, when it handles control records for `task` here. */
+  private controlQueueFor(task: number): { push: AckerExecutor['acks']['push'] } | undefined {
+    return this.checkpoints !== null && this.checkpoints.owns(task) ? this.checkpoints.control : undefined;
+  }
+
   receiveAck(kind: number, destTask: number, root: number, hi: number, lo: number, spoutTask: number): boolean {
-    const q = this.ackQueueOf[destTask];
+    const q = isControlKind(kind) ? this.controlQueueFor(destTask) : this.ackQueueOf[destTask];
     if (q === undefined) return false;
     q.push(kind, destTask, root, hi, lo, spoutTask);
     this.wake();
@@ -346,8 +402,11 @@ export class WorkerRuntime implements Delivery, TaskHost {
     if (this.started) return;
     this.started = true;
     try {
+      const ckpt = this.checkpoints;
       for (const t of this.boltTasks) {
-        t.bolt = this.windowing.boltFor(t, this.opts.factories.bolts[t.component]());
+        const made = this.windowing.boltFor(t, this.opts.factories.bolts[t.component]());
+        const ex = this.boltExecutorOf[t.taskId]!;
+        t.bolt = ckpt === null ? made : ckpt.wrapBolt(t, made, ex.start, ex.downstream);
         t.bolt.prepare(t.conf, t.context, t);
       }
       for (const t of this.spoutTasks) {
@@ -359,6 +418,7 @@ export class WorkerRuntime implements Delivery, TaskHost {
     }
     this.windowing.start(this, this.spoutTasks, this.boltTasks);
     this.startTimers();
+    this.checkpoints?.start();
     if (this.active) this.setActive(true, true);
     this.wake();
   }
@@ -457,6 +517,7 @@ export class WorkerRuntime implements Delivery, TaskHost {
     this.inTurn = true;
     let work = 0;
     try {
+      if (this.checkpoints !== null) work += this.checkpoints.run();
       for (const ex of this.bolts) work += ex.run(BOLT_BUDGET);
       for (const ex of this.ackerExecutors) work += ex.run();
       for (const ex of this.spouts) work += ex.run(SPOUT_BUDGET);
@@ -481,7 +542,7 @@ export class WorkerRuntime implements Delivery, TaskHost {
   private hasQueuedInput(): boolean {
     for (const b of this.bolts) if (b.ready()) return true;
     for (const a of this.ackerExecutors) if (a.acks.size > 0) return true;
-    return false;
+    return this.checkpoints !== null && this.checkpoints.hasWork();
   }
 
   /**
@@ -531,7 +592,7 @@ export class WorkerRuntime implements Delivery, TaskHost {
   stats(): ExecutorStats[] {
     const now = this.clock.now();
     const realNow = performance.now();
-    return this.executors.map((ex) => {
+    const out = this.executors.map((ex) => {
       ex.stats.rollCapacity(realNow);
       const s = ex.stats.snapshot(now);
       if (ex instanceof SpoutExecutor) s.completeHistogram = ex.stats.complete.toSparse();
@@ -539,8 +600,17 @@ export class WorkerRuntime implements Delivery, TaskHost {
         const windows = this.windowing.stats(ex.start, ex.end);
         if (windows !== undefined) s.windows = windows;
       }
+      const checkpoint = this.checkpoints?.statsFor(ex.start, ex.end);
+      if (checkpoint !== undefined) s.checkpoint = checkpoint;
       return s;
     });
+    const c = this.coordinatorStats;
+    if (c !== null) {
+      const s = c.snapshot(now);
+      s.checkpoint = this.checkpoints!.statsFor(c.start, c.end);
+      out.push(s);
+    }
+    return out;
   }
 
   /** Counts the acker has in flight and spouts have pending (tests, monitoring). */
@@ -559,6 +629,7 @@ export class WorkerRuntime implements Delivery, TaskHost {
     for (const t of this.timers) this.clock.clear(t);
     this.timers.length = 0;
     this.windowing.close();
+    this.checkpoints?.close();
     if (this.immediate !== null) clearImmediate(this.immediate);
     if (this.pollTimer !== null) clearTimeout(this.pollTimer);
     this.immediate = null;

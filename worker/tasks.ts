@@ -156,6 +156,14 @@ export class BoltTask extends TaskBase implements OutputCollector {
     this.stats.executed[tuple.streamIndex]++;
   }
 
+  /**
+   * A tuple the checkpoint gate (worker/checkpoint) holds back while aligning a barrier is
+   * counted when it runs, through `execute` again, not when it was held.
+   */
+  uncount(tuple: TupleImpl): void {
+    this.stats.executed[tuple.streamIndex]--;
+  }
+
   // ---- async calls ----------------------------------------------------------------------------
 
   /** Executions not finished: promises not settled, and (ordered mode) calls whose output is held. */

@@ -104,6 +104,14 @@ export interface ExecutorStats {
   inflight?: number;
   /** Async bolts: calls failed because their promise outlived topology.async.timeout.secs. */
   asyncTimedOut?: number;
+  /**
+   * Checkpointed topologies (docs/state.md): the last txid this executor's tasks prepared, how
+   * long its snapshot took to become durable, the bytes it wrote (when the backend says), how
+   * long the barriers took to align, tuples held right now while aligning, checkpoints failed
+   * here. The coordinator's executor reports the last committed txid, the duration of the last
+   * checkpoint and the checkpoints aborted.
+   */
+  checkpoint?: { txid: number; durationMs: number; sizeBytes: number; alignmentMs: number; heldTuples: number; failed: number };
 }
 
 /** `/workerbeats/<topologyId>/<node>-<port>`. */

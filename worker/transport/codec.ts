@@ -3,6 +3,7 @@ import { TupleImpl, type Fields } from '../../topology-api';
 import type { ErrorCode } from '../../common/errors';
 import type { TopologyLayout } from '../../common/topology-layout';
 import { ACK_RECORD } from '../queues';
+import { isControlKind } from '../checkpoint/protocol';
 import { CloseCode, FRAME_HEADER_BYTES, FRAME_VERSION, FrameKind, ID_CHARS_MAX, MAC_BYTES, NONCE_BYTES, linkError, type FrameKindValue } from './frames';
 import { isPlainMsgpack } from './msgpack-shape';
 
@@ -291,6 +292,7 @@ export interface DecodedTuples {
 }
 
 const ROOT_MAX = 2 ** 53 - 1;
+/** The acker's kinds are 1..7; the checkpoint protocol's control records (16..22) share the layout. */
 const ACK_KIND_MAX = 7;
 
 /**
@@ -380,7 +382,7 @@ function checkAcks(acks: unknown[], taskEnd: number): void {
     if (
       (kind | 0) !== kind ||
       kind < 1 ||
-      kind > ACK_KIND_MAX ||
+      (kind > ACK_KIND_MAX && !isControlKind(kind)) ||
       !isTask(acks[i + 1], taskEnd) ||
       !isRoot(acks[i + 2]) ||
       (hi | 0) !== hi ||
