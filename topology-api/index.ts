@@ -17,3 +17,4 @@ export { cloneComponent } from './clone';
 export * from './state';
 export * from './guarantees';
 export * from './sources';
+export * from './sinks';

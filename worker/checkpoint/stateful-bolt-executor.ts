@@ -1,14 +1,17 @@
-import type { IBolt, IComponent, OutputCollector, OutputFieldsDeclarer, TopologyConfig, TopologyContext, Tuple, TupleImpl } from '../../topology-api';
-import type { CheckpointedState } from './state-access';
+import { isTwoPhaseCommitSink, type IBolt, type IComponent, type MaybePromise, type OutputCollector, type OutputFieldsDeclarer, type TopologyConfig, type TopologyContext, type Tuple, type TupleImpl } from '../../topology-api';
+import { whenSettled, type CheckpointedState } from './state-access';
 
 /** Storm's IStatefulBolt, duck-typed (a bundle carries its own copy of the API). */
 export interface StatefulBoltLike extends IComponent {
   prepare(conf: Readonly<TopologyConfig>, context: TopologyContext, collector: OutputCollector): void;
-  execute(input: Tuple): void;
+  execute(input: Tuple): MaybePromise;
   initState(state: unknown): void;
-  prePrepare?(txid: number): void;
-  preCommit?(txid: number): void;
+  prePrepare?(txid: number): unknown;
+  preCommit?(txid: number): unknown;
   preRollback?(): void;
+  /** Two-phase-commit sinks (topology-api/sinks.ts), in place of prePrepare and preCommit. */
+  snapshotState?(txid: number): MaybePromise;
+  notifyCheckpointComplete?(txid: number): MaybePromise;
   cleanup?(): void;
 }
 
@@ -97,20 +100,23 @@ export class CheckpointCollector implements OutputCollector {
 export class StatefulBoltExecutor implements IBolt {
   private collector: CheckpointCollector | null = null;
   private initialized = false;
+  private readonly sink: boolean;
 
   constructor(
     readonly bolt: StatefulBoltLike,
     private readonly deferAcks: boolean,
     private readonly onFail: (() => void) | null,
-  ) {}
+  ) {
+    this.sink = isTwoPhaseCommitSink(bolt);
+  }
 
   prepare(conf: Readonly<TopologyConfig>, context: TopologyContext, collector: OutputCollector): void {
     this.collector = new CheckpointCollector(collector, this.deferAcks, this.onFail);
     this.bolt.prepare(conf, context, this.collector);
   }
 
-  execute(input: Tuple): void {
-    this.bolt.execute(input);
+  execute(input: Tuple): MaybePromise {
+    return this.bolt.execute(input);
   }
 
   cleanup(): void {
@@ -132,16 +138,31 @@ export class StatefulBoltExecutor implements IBolt {
     this.bolt.initState(state);
   }
 
-  /** Barrier of `txid`, aligned: prePrepare, then the state's prepareCommit (its result is the write). */
+  /**
+   * Barrier of `txid`, aligned: prePrepare, then the state's prepareCommit. The result settles
+   * when the snapshot is durable and, when the hook returned a promise (a sink's pre-commit),
+   * when that settled too.
+   */
   snapshot(txid: number, state: CheckpointedState): unknown {
-    this.bolt.prePrepare?.(txid);
+    const hook = this.sink ? this.bolt.snapshotState!(txid) : this.bolt.prePrepare?.(txid);
     this.collector?.prepare(txid);
-    return state.prepareCommit(txid);
+    const written = state.prepareCommit(txid);
+    if (hook === undefined || hook === null || typeof (hook as PromiseLike<void>).then !== 'function') return written;
+    return Promise.all([whenSettled(hook), whenSettled(written)]).then(([, size]) => size);
   }
 
+  /** Commit of `txid`: preCommit (a sink commits its transactions), then the state's commit. */
   committing(txid: number, state: CheckpointedState): unknown {
-    this.bolt.preCommit?.(txid);
-    return state.commit(txid);
+    const hook = this.sink ? this.bolt.notifyCheckpointComplete!(txid) : this.bolt.preCommit?.(txid);
+    // the decision is durable: the state commits even if the hook failed (a sink retries its
+    // transactions' commit at the next checkpoint); the hook's error is reported after
+    return whenSettled(hook).then(
+      () => state.commit(txid),
+      (err: unknown) =>
+        whenSettled(state.commit(txid)).then(() => {
+          throw err;
+        }),
+    );
   }
 
   committed(txid: number): void {
