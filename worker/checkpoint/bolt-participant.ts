@@ -87,6 +87,8 @@ export class BoltParticipant extends Participant implements IBolt {
   private readonly heldMax: number;
   private readonly downstream: readonly Backpressured[];
   private readonly exactly: boolean;
+  /** Barrier counts are checked (exactly-once and at-least-once). */
+  private readonly counting: boolean;
   /** Pre-rollback tuples dropped here (exactly-once fencing). */
   droppedStale = 0;
 
@@ -98,6 +100,7 @@ export class BoltParticipant extends Participant implements IBolt {
     super(opts.task.taskId, opts.task.component, opts.state, host, pause);
     this.task = opts.task;
     this.exactly = host.guarantee === 'exactly-once';
+    this.counting = host.guarantee !== 'at-most-once';
     const onFail = this.exactly ? () => this.tupleFailed() : null;
     if (opts.stateful) {
       this.stateful = new StatefulBoltExecutor(opts.bolt as unknown as ConstructorParameters<typeof StatefulBoltExecutor>[0], host.guarantee === 'at-least-once', onFail);
@@ -225,12 +228,14 @@ export class BoltParticipant extends Participant implements IBolt {
     return true;
   }
 
+  /** A rollback marker: the channel's sender runs in `epoch` from here on (its count restarts). */
   private onMarker(src: number, epoch: number, committedTxid: number): void {
     if (epoch > this.epoch) this.recover(epoch, committedTxid);
-    if (epoch === this.epoch && this.stale[src] !== 0) {
+    if (epoch !== this.epoch) return;
+    this.recv[src] = 0;
+    if (this.stale[src] !== 0) {
       this.stale[src] = 0;
       this.staleCount--;
-      this.recv[src] = 0;
       this.updateFast();
     }
   }
@@ -239,7 +244,7 @@ export class BoltParticipant extends Participant implements IBolt {
     if (!this.ready || epoch !== this.epoch) return;
     const arrived = this.recv[src];
     this.recv[src] = 0;
-    if (this.exactly && arrived !== count && txid > this.abortedTxid) {
+    if (this.counting && arrived !== count && txid > this.abortedTxid) {
       this.abortAlignment(txid, FailReason.TuplesLost);
       return;
     }
@@ -399,10 +404,16 @@ export class BoltParticipant extends Participant implements IBolt {
 
   // ---- recovery -------------------------------------------------------------------------------
 
-  protected fence(_epoch: number, _committedTxid: number, first: boolean): void {
+  protected fence(_epoch: number, _committedTxid: number, how: 'first' | 'rollback' | 'adopt'): void {
     this.aligning = 0;
     this.unblockAll();
-    if (!first) this.stateful?.rollingBack();
+    this.barrierCommitted = _committedTxid;
+    if (how === 'adopt') {
+      // at-most-once: nothing is dropped; what was held runs now
+      this.startRelease();
+      return;
+    }
+    if (how === 'rollback') this.stateful?.rollingBack();
     if (this.exactly) {
       // everything before each channel's rollback marker is pre-rollback: drop it
       this.droppedStale += this.held.length - Math.max(0, this.releaseAt);
@@ -437,7 +448,9 @@ export class BoltParticipant extends Participant implements IBolt {
   protected resumed(epoch: number, committedTxid: number): void {
     this.abortedTxid = 0;
     this.barrierCommitted = committedTxid;
-    if (this.exactly) this.host.forward(this.task, () => [ROLLBACK, committedTxid, epoch, 0, committedTxid]);
+    // exactly-once: everything sent before the marker is dropped downstream; at-least-once: the
+    // marker restarts the channel's count (what was sent before it may or may not arrive)
+    if (this.counting) this.host.forward(this.task, () => [ROLLBACK, committedTxid, epoch, 0, committedTxid]);
     this.startRelease();
   }
 

@@ -79,6 +79,8 @@ export abstract class Participant {
   /** State calls in order. */
   private ops: Promise<unknown> = Promise.resolve();
   private restoring = false;
+  /** This instance restored a checkpoint once (initState ran). */
+  private restoredOnce = false;
   private helloTimer: TimerHandle | null = null;
   protected closed = false;
 
@@ -142,16 +144,25 @@ export abstract class Participant {
       else if (!this.restoring) this.restore(epoch, committedTxid);
       return;
     }
-    const first = this.epoch === 0;
     this.epoch = epoch;
-    this.ready = false;
     this.stopHello();
+    if (this.restoredOnce && this.host.guarantee === 'at-most-once') {
+      // at-most-once rolls nothing back that runs: a running task keeps its state (a later
+      // checkpoint stages everything since its last commit) and only joins the epoch
+      this.fence(epoch, committedTxid, 'adopt');
+      this.prepared = committedTxid;
+      this.preparedDurable = committedTxid;
+      this.sendReady();
+      return;
+    }
+    this.ready = false;
     this.pause.hold(this);
-    this.fence(epoch, committedTxid, first);
+    this.fence(epoch, committedTxid, this.restoredOnce ? 'rollback' : 'first');
     this.restore(epoch, committedTxid);
   }
 
   private restore(epoch: number, committedTxid: number): void {
+    const first = !this.restoredOnce;
     this.restoring = true;
     this.whenQuiet(() => {
       this.chain(async () => {
@@ -160,7 +171,7 @@ export abstract class Participant {
           if (committedTxid > 0) await whenSettled(this.state.commit(committedTxid));
           await whenSettled(this.state.rollback());
         }
-        await this.restored(committedTxid);
+        await this.restored(committedTxid, first);
       }).then(
         () => {
           if (this.epoch !== epoch) return; // a newer recovery is queued behind this one
@@ -168,6 +179,7 @@ export abstract class Participant {
           this.committed = Math.max(this.committed, committedTxid);
           this.prepared = committedTxid;
           this.preparedDurable = committedTxid;
+          this.restoredOnce = true;
           this.ready = true;
           this.resumed(epoch, committedTxid);
           this.sendReady();
@@ -187,14 +199,18 @@ export abstract class Participant {
     this.host.control(Ctl.Ready, this.host.coordinatorTask, this.instance, this.epoch, 0, this.taskId);
   }
 
-  /** Synchronous part of a rollback: drop in-flight pre-rollback work, fence inputs (bolts). */
-  protected abstract fence(epoch: number, committedTxid: number, first: boolean): void;
+  /**
+   * Synchronous part of a recovery: `first` (this instance starts), `rollback` (a running task
+   * restores the last checkpoint: drop pre-rollback work, fence inputs), `adopt` (at-most-once:
+   * a running task only gives up the checkpoint in progress).
+   */
+  protected abstract fence(epoch: number, committedTxid: number, how: 'first' | 'rollback' | 'adopt'): void;
   /** Runs `then` once no async work of the task is in flight (bolts with async executions). */
   protected whenQuiet(then: () => void): void {
     then();
   }
   /** After the state is back at `committedTxid`: initState, seek, fail deferred acks. */
-  protected abstract restored(committedTxid: number): Promise<void> | void;
+  protected abstract restored(committedTxid: number, first: boolean): Promise<void> | void;
   /** Running again in `epoch`: send rollback markers downstream (exactly-once). */
   protected abstract resumed(epoch: number, committedTxid: number): void;
 

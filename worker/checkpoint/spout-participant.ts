@@ -34,7 +34,7 @@ export class SpoutParticipant extends Participant {
     state: StateRef,
   ) {
     super(task.taskId, task.component, state, host, pause);
-    this.replay = replayable && host.guarantee === 'exactly-once';
+    this.replay = replayable && host.guarantee !== 'at-most-once';
   }
 
   protected hasState(): boolean {
@@ -70,13 +70,19 @@ export class SpoutParticipant extends Participant {
 
   protected fence(): void {}
 
-  protected restored(): void {
+  /**
+   * exactly-once: every recovery rewinds to the committed offsets. at-least-once: only a new
+   * instance does (its predecessor's pending tuples are gone, and with them their replays); a
+   * running spout's failed tuples come back through the acker. at-most-once: never.
+   */
+  protected restored(_committedTxid: number, first: boolean): void {
     if (!this.replay || this.state === null) return;
+    if (this.host.guarantee !== 'exactly-once' && !first) return;
     const offsets = this.state.get(OFFSETS_KEY, null);
     this.spout().seek(offsets === undefined ? null : offsets);
   }
 
   protected resumed(epoch: number, committedTxid: number): void {
-    if (this.host.guarantee === 'exactly-once') this.host.forward(this.task, () => [ROLLBACK, committedTxid, epoch, 0, committedTxid]);
+    if (this.host.guarantee !== 'at-most-once') this.host.forward(this.task, () => [ROLLBACK, committedTxid, epoch, 0, committedTxid]);
   }
 }

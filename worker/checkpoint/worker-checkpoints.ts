@@ -76,7 +76,9 @@ export class WorkerCheckpoints {
     this.host = opts.host;
     this.layout = opts.host.layout;
     this.guarantee = processingGuarantee(opts.config);
-    this.sent = this.guarantee === 'exactly-once' ? [] : null;
+    // lost frames are detected under both guarantees that replay (at-least-once then rolls back
+    // and replays through the acker rather than commit a checkpoint that misses them)
+    this.sent = this.guarantee === 'at-most-once' ? null : [];
     const timeoutMs = opts.config[Config.TOPOLOGY_STATE_CHECKPOINT_TIMEOUT_MS] as number;
     this.retryMs = Math.max(20, Math.min(1000, timeoutMs / 4));
     this.heldMaxOf = (component) => {

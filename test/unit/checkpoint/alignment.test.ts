@@ -139,14 +139,14 @@ describe('BoltParticipant alignment', () => {
     const s = setup('at-least-once', { stateful: true });
     await ready(s);
     s.deliver(tuple(1, 1));
-    s.deliver(barrier(1, 1, 1, 0));
+    s.deliver(barrier(1, 1, 1, 1)); // one tuple sent on channel 1 before it
     s.deliver(tuple(1, 2)); // held: channel 1 is past the barrier
     s.deliver(watermark(1, 50)); // held too, in order
     s.deliver(tuple(2, 3)); // channel 2 is not: executed
     expect(s.executed).toEqual(['1:1', '2:3']);
     expect(s.delivered).toEqual([]);
     expect(s.p.stats.heldTuples).toBe(2);
-    s.deliver(barrier(2, 1, 1, 0));
+    s.deliver(barrier(2, 1, 1, 1));
     expect(s.state.prepared).toEqual([1]);
     expect(s.forwarded).toEqual([[BARRIER, 1, 1, 0, 0]]);
     expect(s.pause.isFull()).toBe(true); // parked while releasing
@@ -163,7 +163,7 @@ describe('BoltParticipant alignment', () => {
     await ready(s);
     s.deliver(barrier(1, 1, 1, 0));
     s.deliver(tuple(1, 1));
-    s.deliver(barrier(1, 2, 1, 0));
+    s.deliver(barrier(1, 2, 1, 1));
     s.deliver(tuple(1, 2)); // after channel 1's second barrier
     s.deliver(barrier(2, 1, 1, 0));
     s.drain();
@@ -171,7 +171,7 @@ describe('BoltParticipant alignment', () => {
     expect(s.executed).toEqual(['1:1']);
     expect(s.forwarded).toEqual([[BARRIER, 1, 1, 0, 0]]);
     s.deliver(tuple(2, 3)); // channel 2 has not delivered barrier 2: runs
-    s.deliver(barrier(2, 2, 1, 0));
+    s.deliver(barrier(2, 2, 1, 1));
     s.drain();
     expect(s.forwarded).toEqual([
       [BARRIER, 1, 1, 0, 0],
