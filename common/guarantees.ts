@@ -16,6 +16,14 @@ export function isKeyedStateful(def: TopologyDefinition, id: string): boolean {
   return bolt !== undefined && bolt.stateful === true && bolt.inputs.length > 0 && bolt.inputs.every((i) => i.grouping.type === 'fields');
 }
 
+/** Keyed stateful bolts → the most tasks a rebalance may give them (their key groups). */
+export function rescalableComponents(def: TopologyDefinition, conf: TopologyConfig): Record<string, number> {
+  const out: Record<string, number> = {};
+  if (!checkpointing(def, conf)) return out;
+  for (const id of Object.keys(def.bolts)) if (isKeyedStateful(def, id)) out[id] = maxKeyGroups(conf);
+  return out;
+}
+
 /** `topology.state.max.key.groups`. */
 export function maxKeyGroups(conf: TopologyConfig): number {
   const v = conf[Config.TOPOLOGY_STATE_MAX_KEY_GROUPS];

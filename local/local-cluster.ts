@@ -224,7 +224,7 @@ export class LocalCluster {
       uptimeSecs: Math.max(0, Math.floor((this.clock.wallNow() - record.launchTimeMs) / 1000)),
       numWorkers: workers.length,
       definition: record.definition,
-      layout: computeLayout(record.definition, record.config, record.componentExecutors),
+      layout: computeLayout(record.definition, record.config, record.componentExecutors, record.componentTasks),
       stats: workers.flatMap((w) => w.runtime.stats()),
       errors: this.errors.get(record.id) ?? {},
     });

@@ -39,6 +39,7 @@ import { NimbusReadSide } from './read-side';
 import { schedule, slotKey } from './scheduler';
 import { SerialQueue } from './serial-queue';
 import { BundleClaims, checkSubmission, draftRecord } from './submission';
+import { rescalableComponents } from '../common/guarantees';
 import { TopologyTable } from './topology-table';
 import { step, type RebalanceOptions, type TopologyEvent } from './topology-state';
 import { squallVersion } from '../common/version';
@@ -319,6 +320,7 @@ export class Nimbus {
       nowMs: this.clock.wallNow(),
       messageTimeoutSecs: t.record.config[Config.TOPOLOGY_MESSAGE_TIMEOUT_SECS] as number,
       componentTasks,
+      rescalable: rescalableComponents(t.record.definition, t.record.config),
     });
     if (result.changed) {
       const record: TopologyRecord = { ...t.record, ...result.state };

@@ -18,7 +18,7 @@ import type { PendingAction, TopologyRecord, TopologyStatus } from '../common/cl
 import { problemsError, squallError } from '../common/errors';
 
 /** The fields of a TopologyRecord the state machine reads and writes. */
-export type TopologyState = Pick<TopologyRecord, 'status' | 'pending' | 'numWorkers' | 'componentExecutors'>;
+export type TopologyState = Pick<TopologyRecord, 'status' | 'pending' | 'numWorkers' | 'componentExecutors' | 'componentTasks'>;
 
 export interface RebalanceOptions {
   numWorkers?: number;
@@ -40,6 +40,11 @@ export interface TransitionContext {
   messageTimeoutSecs: number;
   /** Tasks per component (including `__acker` when acking is on): the executor cap. */
   componentTasks: Readonly<Record<string, number>>;
+  /**
+   * Keyed stateful bolts → the most tasks they can have (`topology.state.max.key.groups`): a
+   * rebalance sets their tasks with their executors, so their state moves by key groups.
+   */
+  rescalable?: Readonly<Record<string, number>>;
 }
 
 /** What Nimbus does after persisting the new state. */
@@ -95,7 +100,7 @@ function kill(state: TopologyState, waitSecs: number | undefined, ctx: Transitio
 function rebalance(state: TopologyState, event: { waitSecs?: number } & RebalanceOptions, ctx: TransitionContext): Transition {
   if (state.status !== 'ACTIVE' && state.status !== 'INACTIVE') invalid(state, 'rebalance');
   const wait = waitMs(event.waitSecs, ctx);
-  checkRebalanceOptions(event, ctx.componentTasks);
+  checkRebalanceOptions(event, ctx.componentTasks, ctx.rescalable);
   const pending: PendingAction = { action: 'rebalance', dueMs: ctx.nowMs + wait, resumeStatus: state.status };
   if (event.numWorkers !== undefined) pending.numWorkers = event.numWorkers;
   if (event.executors !== undefined) pending.componentExecutors = { ...event.executors };
@@ -112,6 +117,10 @@ function timeout(state: TopologyState, ctx: TransitionContext): Transition {
     numWorkers: pending.numWorkers ?? state.numWorkers,
     componentExecutors: { ...state.componentExecutors, ...(pending.componentExecutors ?? {}) },
   };
+  // a rescaled keyed stateful bolt: as many tasks as executors (its state moves by key groups)
+  const tasks: Record<string, number> = { ...(state.componentTasks ?? {}) };
+  for (const [id, n] of Object.entries(pending.componentExecutors ?? {})) if (ctx.rescalable?.[id] !== undefined) tasks[id] = n;
+  if (Object.keys(tasks).length > 0) next.componentTasks = tasks;
   return { state: next, effect: 'reschedule', changed: true };
 }
 
@@ -124,7 +133,7 @@ function waitMs(waitSecs: number | undefined, ctx: TransitionContext): number {
 }
 
 /** Storm's rebalance checks: every problem at once; an unknown component is its own error. */
-export function checkRebalanceOptions(options: RebalanceOptions, componentTasks: Readonly<Record<string, number>>): void {
+export function checkRebalanceOptions(options: RebalanceOptions, componentTasks: Readonly<Record<string, number>>, rescalable: Readonly<Record<string, number>> = {}): void {
   const problems: string[] = [];
   const { numWorkers, executors } = options;
   if (numWorkers !== undefined && (typeof numWorkers !== 'number' || !Number.isInteger(numWorkers) || numWorkers < 1)) {
@@ -137,6 +146,13 @@ export function checkRebalanceOptions(options: RebalanceOptions, componentTasks:
       const unknown = Object.keys(executors).filter((id) => !Object.prototype.hasOwnProperty.call(componentTasks, id));
       if (unknown.length > 0) throw squallError('ERR_COMPONENT_NOT_FOUND', `no component ${unknown.map((id) => `"${id}"`).join(', ')} in the topology`);
       for (const [id, n] of Object.entries(executors)) {
+        const max = rescalable[id];
+        if (max !== undefined) {
+          if (typeof n !== 'number' || !Number.isInteger(n) || n < 1 || n > max) {
+            problems.push(`keyed stateful bolt "${id}": executors (and tasks) must be an integer from 1 to its ${max} key groups (got ${JSON.stringify(n)})`);
+          }
+          continue;
+        }
         const tasks = componentTasks[id];
         if (typeof n !== 'number' || !Number.isInteger(n) || n < 1 || n > tasks) {
           problems.push(`component "${id}": executors must be an integer from 1 to its ${tasks} tasks (got ${JSON.stringify(n)})`);

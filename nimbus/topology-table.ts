@@ -84,5 +84,5 @@ export class TopologyTable {
 }
 
 function layoutOf(record: TopologyRecord): TopologyLayout {
-  return computeLayout(record.definition, record.config, record.componentExecutors);
+  return computeLayout(record.definition, record.config, record.componentExecutors, record.componentTasks);
 }

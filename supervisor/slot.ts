@@ -44,6 +44,8 @@ export interface WorkerRef {
   topologyId: string;
   bundleHash: string;
   executors: ExecutorRange[];
+  /** The task counts the worker was started with (a rescale changes every task id after it). */
+  tasksKey: string;
   /** The assignment `seq` and status the worker has been told about. */
   assignmentSeq: number;
   status: TopologyStatus;
@@ -200,9 +202,15 @@ function onTarget(s: SlotState, target: SlotTarget | null, now: number, ctx: Slo
   }
 }
 
-/** Same process can keep running: same topology, bundle and executors. */
+/** Same process can keep running: same topology, bundle, executors and task counts. */
 function sameWorker(worker: WorkerRef, target: SlotTarget): boolean {
-  return worker.topologyId === target.topologyId && worker.bundleHash === target.bundleHash && sameRanges(worker.executors, target.executors);
+  return worker.topologyId === target.topologyId && worker.bundleHash === target.bundleHash && sameRanges(worker.executors, target.executors) && worker.tasksKey === tasksKey(target);
+}
+
+/** The rescaled task counts of a target's topology, as a comparable string. */
+function tasksKey(target: SlotTarget): string {
+  const tasks = target.record.componentTasks;
+  return tasks === undefined ? '' : JSON.stringify(Object.entries(tasks).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 }
 
 function sameRanges(a: ExecutorRange[], b: ExecutorRange[]): boolean {
@@ -234,6 +242,7 @@ function onBundleReady(s: SlotState, hash: string, bundlePath: string, now: numb
     topologyId: target.topologyId,
     bundleHash: target.bundleHash,
     executors: target.executors,
+    tasksKey: tasksKey(target),
     assignmentSeq: target.assignment.seq,
     status: target.status,
     pid: null,

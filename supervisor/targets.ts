@@ -77,6 +77,7 @@ export function buildStartSpec(target: SlotTarget, ctx: SpecContext): WorkerStar
     definition: record.definition,
     config: record.config,
     componentExecutors: record.componentExecutors,
+    componentTasks: record.componentTasks,
     linkSecret: record.linkSecret,
     assignment: target.assignment,
     active: target.status === 'ACTIVE',

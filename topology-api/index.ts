@@ -18,3 +18,4 @@ export * from './state';
 export * from './guarantees';
 export * from './sources';
 export * from './sinks';
+export * from './stateful-windowed-bolt';

@@ -70,7 +70,7 @@ export class Worker {
     this.startedMs = opts.clock.now();
     this.router = new RemoteRouter({ transport: opts.transport, logger: opts.logger });
     // this slot's share of the assignment
-    const layout = computeLayout(spec.definition, spec.config, spec.componentExecutors);
+    const layout = computeLayout(spec.definition, spec.config, spec.componentExecutors, spec.componentTasks);
     const executors = executorsOf(spec.assignment, spec.supervisorId, spec.port).map(
       (r): ExecutorRange => ({ component: layout.taskComponent[r.start], start: r.start, end: r.end }),
     );
@@ -80,6 +80,7 @@ export class Worker {
       factories: loaded.topology.factories,
       config: spec.config,
       componentExecutors: spec.componentExecutors,
+      componentTasks: spec.componentTasks,
       executors,
       port: spec.port,
       clock: opts.clock,

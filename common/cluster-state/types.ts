@@ -29,8 +29,14 @@ export interface TopologyRecord {
   /** Resolved topology configuration (defaults filled in, frozen at submit). */
   config: TopologyConfig;
   numWorkers: number;
-  /** Executors per component, including `__acker` (changes with rebalance; tasks never do). */
+  /** Executors per component, including `__acker` (changes with rebalance). */
   componentExecutors: Record<string, number>;
+  /**
+   * Tasks of rescaled keyed stateful bolts, overriding the definition's `numTasks` (docs/state.md,
+   * "Rescaling"): a rebalance of such a bolt changes its tasks with its executors. Every other
+   * component's tasks never change.
+   */
+  componentTasks?: Record<string, number>;
   pending: PendingAction | null;
   /** Secret (hex) of this topology's worker-link HMAC handshake; never served over REST. */
   linkSecret: string;

@@ -18,6 +18,8 @@ export interface WorkerStartSpec {
   definition: TopologyDefinition;
   config: TopologyConfig;
   componentExecutors: Record<string, number>;
+  /** Task counts of rescaled keyed stateful bolts (TopologyRecord.componentTasks). */
+  componentTasks?: Record<string, number>;
   /** Secret for the HMAC handshake of this topology's worker links. */
   linkSecret: string;
   assignment: Assignment;

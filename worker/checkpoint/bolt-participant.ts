@@ -3,7 +3,8 @@ import type { Backpressured } from '../routing';
 import type { BoltTask } from '../tasks';
 import { Participant, type ParticipantHost, type PauseGate } from './participant';
 import { BARRIER, BarrierField, FailReason, ROLLBACK } from './protocol';
-import { CheckpointCollector, StatefulBoltExecutor } from './stateful-bolt-executor';
+import { CheckpointCollector, StatefulBoltExecutor, type StatefulBoltLike } from './stateful-bolt-executor';
+import { isSnapshottableWindows, StatefulWindowsAdapter } from './stateful-windows';
 import type { StateRef } from './state-access';
 
 /** What a bolt participant needs from its worker beyond ParticipantHost. */
@@ -103,7 +104,9 @@ export class BoltParticipant extends Participant implements IBolt {
     this.counting = host.guarantee !== 'at-most-once';
     const onFail = this.exactly ? () => this.tupleFailed() : null;
     if (opts.stateful) {
-      this.stateful = new StatefulBoltExecutor(opts.bolt as unknown as ConstructorParameters<typeof StatefulBoltExecutor>[0], host.guarantee === 'at-least-once', onFail);
+      // a stateful windowed bolt: its windows are checkpointed with its state
+      const bolt = isSnapshottableWindows(opts.bolt) ? new StatefulWindowsAdapter(opts.bolt) : (opts.bolt as unknown as StatefulBoltLike);
+      this.stateful = new StatefulBoltExecutor(bolt, host.guarantee === 'at-least-once', onFail);
       this.inner = this.stateful;
     } else {
       this.stateful = null;
@@ -441,8 +444,10 @@ export class BoltParticipant extends Participant implements IBolt {
     else then();
   }
 
-  protected restored(_committedTxid: number): void {
-    if (this.stateful !== null && this.state !== null) this.stateful.init(this.state);
+  protected restored(_committedTxid: number, first: boolean): void {
+    if (this.stateful === null || this.state === null) return;
+    if (first) this.stateful.init(this.state);
+    else this.stateful.rolledBack();
   }
 
   protected resumed(epoch: number, committedTxid: number): void {

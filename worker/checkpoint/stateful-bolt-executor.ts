@@ -169,6 +169,11 @@ export class StatefulBoltExecutor implements IBolt {
     this.collector?.committed(txid);
   }
 
+  /** After the state rolled back (not on first initialization): a windowed bolt's windows follow it. */
+  rolledBack(): void {
+    (this.bolt as { rolledBack?: () => void }).rolledBack?.();
+  }
+
   /** Before the state rolls back (not on first initialization). */
   rollingBack(): void {
     if (!this.initialized) return;
