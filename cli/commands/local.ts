@@ -8,6 +8,7 @@ import { buildBundle } from '../bundle';
 import { parseConfigArgs } from '../config-args';
 import { componentTable, progressLine, type ComponentsView } from '../stats-view';
 import type { CliContext } from '../context';
+import { processingGuarantee } from '../../common/topology-layout';
 
 interface LocalArgs {
   file: string;
@@ -65,7 +66,9 @@ async function runIn(
 ): Promise<void> {
   await cluster.submitTopology(name, { ...loaded.config, ...overrides }, loaded.topology);
   const conf = { ...loaded.topology.config, ...loaded.config, ...overrides };
-  ctx.out(`running "${name}" in-process (${conf[Config.TOPOLOGY_ACKER_EXECUTORS] === 0 ? 'acking off' : 'acking on'})${argv.duration ? ` for ${argv.duration}s` : '; Ctrl-C to stop'}`);
+  const guarantee = processingGuarantee(conf);
+  const mode = guarantee === 'at-least-once' ? (conf[Config.TOPOLOGY_ACKER_EXECUTORS] === 0 ? 'acking off' : 'acking on') : guarantee;
+  ctx.out(`running "${name}" in-process (${mode})${argv.duration ? ` for ${argv.duration}s` : '; Ctrl-C to stop'}`);
 
   let prev: ComponentsView = await cluster.getTopologyInfo(name);
   let prevAt = performance.now();

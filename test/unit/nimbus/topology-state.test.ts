@@ -134,3 +134,25 @@ describe('timeout', () => {
     }
   });
 });
+
+describe('rebalance of a keyed stateful bolt (rescaling, docs/state.md)', () => {
+  const rescaling: TransitionContext = { ...ctx, rescalable: { count: 128 } };
+
+  test('its tasks follow its executors, beyond its current tasks and back', () => {
+    const up = step(state(), { type: 'rebalance', waitSecs: 0, executors: { count: 16 } }, rescaling);
+    const applied = step(up.state, { type: 'timeout' }, rescaling);
+    expect(applied).toMatchObject({ effect: 'reschedule', state: { componentExecutors: { count: 16 }, componentTasks: { count: 16 } } });
+    const down = step(step(applied.state, { type: 'rebalance', waitSecs: 0, executors: { count: 2 } }, { ...rescaling, componentTasks: { ...ctx.componentTasks, count: 16 } }).state, { type: 'timeout' }, rescaling);
+    expect(down.state).toMatchObject({ componentExecutors: { count: 2 }, componentTasks: { count: 2 } });
+  });
+
+  test('up to its key groups; other components keep their tasks as the executor cap', () => {
+    const err = throwsCode(() => step(state(), { type: 'rebalance', executors: { count: 129, words: 5 } }, rescaling), 'ERR_CONFIG_INVALID');
+    expect(err.problems).toEqual([
+      'keyed stateful bolt "count": executors (and tasks) must be an integer from 1 to its 128 key groups (got 129)',
+      'component "words": executors must be an integer from 1 to its 4 tasks (got 5)',
+    ]);
+    const words = step(step(state(), { type: 'rebalance', waitSecs: 0, executors: { words: 1 } }, rescaling).state, { type: 'timeout' }, rescaling);
+    expect(words.state.componentTasks).toBeUndefined();
+  });
+});
