@@ -2,6 +2,7 @@ import type { ComponentError, ExecutorStats, TopologyStatus } from '../common/cl
 import { summarizeComponents, topologyTotals, type ComponentSummary, type TopologyTotals } from '../common/stats-summary';
 import { ACKER_COMPONENT_ID, CHECKPOINT_COMPONENT_ID, type TopologyDefinition } from '../topology-api';
 import type { TopologyLayout } from '../common/topology-layout';
+import { checkpointSummary, type CheckpointSummary } from '../common/checkpoint-stats';
 
 /** What `LocalCluster.getTopologyInfo` answers: Storm's TopologyInfo, flattened. */
 export interface TopologyInfo {
@@ -18,6 +19,8 @@ export interface TopologyInfo {
   errors: Record<string, ComponentError[]>;
   /** Raw per-executor stats. */
   executors: ExecutorStats[];
+  /** Checkpointed topologies: the last committed checkpoint (docs/state.md). */
+  checkpoint?: CheckpointSummary;
 }
 
 export function buildTopologyInfo(args: {
@@ -41,7 +44,9 @@ export function buildTopologyInfo(args: {
   if (layout.ackerTasks.length > 0) components.push(describe(ACKER_COMPONENT_ID, 'bolt'));
   if (layout.coordinatorTask > 0) components.push(describe(CHECKPOINT_COMPONENT_ID, 'spout'));
   const summaries = summarizeComponents(args.stats, components, args.errors);
+  const checkpoint = checkpointSummary(args.stats);
   return {
+    ...(checkpoint !== null ? { checkpoint } : {}),
     id: args.id,
     name: args.name,
     status: args.status,

@@ -21,6 +21,7 @@ import type { TopologyLayout } from '../common/topology-layout';
 import { fixed3, prettyUptime, redactSecrets, secondsBetween } from './format';
 import type { WorkerState } from './liveness';
 import { slotKey } from './scheduler';
+import { checkpointSummary } from '../common/checkpoint-stats';
 
 /**
  * Where supervisors report worker start failures (bundle download or load, `open`/`prepare`
@@ -229,6 +230,8 @@ export function topologyPage(snap: TopologySnapshot, options: { includeSystem?: 
     workerErrors: errorList(snap.errors[WORKER_ERRORS_COMPONENT], snap.nowMs),
   };
   if (summary.schedulerDisplayResource !== undefined) page.schedulerDisplayResource = summary.schedulerDisplayResource;
+  const checkpoint = checkpointSummary(stats);
+  if (checkpoint !== null) page.checkpoint = checkpoint;
   return page;
 }
 
@@ -250,7 +253,7 @@ export function componentPage(snap: TopologySnapshot, componentId: string): Comp
       const one = summarizeComponents(found ? [found.stats] : [], [{ ...described, executors: 1, tasks: e.end - e.start + 1 }])[0];
       const id = `[${e.start}-${e.end}]`;
       const uptimeSeconds = found ? Math.floor(found.stats.uptimeSecs) : 0;
-      return {
+      const entry: ExecutorEntry = {
         id,
         encodedId: encodeURIComponent(id),
         host: assignment!.nodeHost[e.node] ?? '',
@@ -268,6 +271,8 @@ export function componentPage(snap: TopologySnapshot, componentId: string): Comp
         completeLatency: fixed3(one.completeLatency),
         capacity: fixed3(one.capacity),
       };
+      if (found?.stats.checkpoint !== undefined) entry.checkpoint = found.stats.checkpoint;
+      return entry;
     });
   const component = getComponent(record.definition, componentId);
   const page: ComponentPage = {

@@ -7,6 +7,7 @@ import { formatDuration, table } from '../format';
 import { NimbusClient } from '../nimbus-client';
 import { componentTable, pageToView, progressLine, type ComponentsView } from '../stats-view';
 import { defaultName } from './local';
+import { checkpointLine } from '../../common/checkpoint-stats';
 
 interface ClientArgs extends ConfigArgs {
   nimbus?: string;
@@ -158,9 +159,11 @@ export function monitorCommand(ctx: CliContext) {
         ctx.onInterrupt(() => (stop = true));
         while (!stop && (argv.duration === undefined || performance.now() - started < argv.duration * 1000)) {
           await new Promise((r) => setTimeout(r, argv.i * 1000));
-          const cur = pageToView(await client.topology(argv.name));
+          const page = await client.topology(argv.name);
+          const cur = pageToView(page);
           const now = performance.now();
           ctx.out(progressLine(prev, cur, (now - prevAt) / 1000, (now - started) / 1000));
+          if (page.checkpoint !== undefined) ctx.out(`       ${checkpointLine(page.checkpoint)}`);
           prev = cur;
           prevAt = now;
         }

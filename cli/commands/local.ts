@@ -9,6 +9,7 @@ import { parseConfigArgs } from '../config-args';
 import { componentTable, progressLine, type ComponentsView } from '../stats-view';
 import type { CliContext } from '../context';
 import { processingGuarantee } from '../../common/topology-layout';
+import { checkpointLine } from '../../common/checkpoint-stats';
 
 interface LocalArgs {
   file: string;
@@ -95,6 +96,7 @@ async function runIn(
   await cluster.killTopology(name, { waitSecs: 0 });
   ctx.out(`\n"${name}" ran ${((performance.now() - started) / 1000).toFixed(1)}s`);
   ctx.out(componentTable(info));
+  if (info.checkpoint !== undefined) ctx.out(checkpointLine(info.checkpoint));
 }
 
 /** `examples/word-count/topology.ts` → `word-count`; `wc.ts` → `wc`. */

@@ -1,5 +1,6 @@
 import type { ComponentSummary } from '../stats-summary';
-import type { TopologyStatus } from '../cluster-state/types';
+import type { ExecutorStats, TopologyStatus } from '../cluster-state/types';
+import type { CheckpointSummary } from '../checkpoint-stats';
 
 /**
  * Nimbus's REST API (under /api/v1), mirroring Storm UI's paths and field names. Shared by the
@@ -143,6 +144,8 @@ export interface TopologyPage {
   schedulerDisplayResource?: string;
   /** Worker start failures (`/errors/<id>/__worker`), newest first. */
   workerErrors: Array<{ error: string; errorHost: string; errorPort: number; errorTime: number; errorLapsedSecs: number }>;
+  /** Checkpointed topologies (docs/state.md): the last committed checkpoint and its figures. */
+  checkpoint?: CheckpointSummary;
 }
 
 /** Component name under which supervisors report worker start failures. */
@@ -165,6 +168,8 @@ export interface ExecutorEntry {
   processLatency: string;
   completeLatency: string;
   capacity: string;
+  /** Checkpointed topologies: this executor's last checkpoint (ExecutorStats.checkpoint). */
+  checkpoint?: NonNullable<ExecutorStats['checkpoint']>;
 }
 
 export interface ComponentPage {

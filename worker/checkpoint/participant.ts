@@ -237,7 +237,7 @@ export abstract class Participant {
       (size) => {
         if (this.epoch !== epoch || this.closed) return;
         this.stats.durationMs = this.host.clock.now() - startedMs;
-        this.stats.sizeBytes = typeof size === 'number' ? size : 0;
+        this.stats.sizeBytes = typeof size === 'number' ? size : this.snapshotBytes();
         this.preparedDurable = txid;
         this.host.control(Ctl.Prepared, this.host.coordinatorTask, txid, epoch, 0, this.taskId);
       },
@@ -245,6 +245,12 @@ export abstract class Participant {
         if (this.epoch === epoch) this.failCheckpoint(txid, FailReason.StateError, err);
       },
     );
+  }
+
+  /** What the backend says its last prepareCommit wrote (ManagedState.checkpointStats), else 0. */
+  private snapshotBytes(): number {
+    const stats = (this.state as { checkpointStats?: () => { sizeBytes?: number } } | null)?.checkpointStats?.();
+    return typeof stats?.sizeBytes === 'number' ? stats.sizeBytes : 0;
   }
 
   /** Commit(txid) from the coordinator, or the committed txid a later barrier carries. */
