@@ -8,12 +8,16 @@
  * Needs the built CLI (node scripts/build.js) and ZooKeeper (scripts/ensure-packages.sh).
  */
 import type { TopologyPage, WorkerEntry } from '../../common/protocol/rest';
-import { Cluster, sleep, waitFor } from '../helpers/cluster-harness';
+import { Cluster, sleep, waitFor, backstopMs, CLUSTER_START_BOUND_MS, CLUSTER_STOP_BOUND_MS, SUBMIT_BOUND_MS } from '../helpers/cluster-harness';
 import { sinkRecords, spoutAcked, spoutEmitted, spoutEvents } from '../helpers/cluster-output';
 import { isProcessAlive } from '../helpers/cluster-processes';
 import { zookeeperAvailable } from '../helpers/zookeeper';
 
-const TEST_TIMEOUT_MS = 90_000;
+/** Jest backstops behind the named waits (test/helpers/cluster-harness.ts, "time budgets"). */
+const SETUP_TIMEOUT_MS = backstopMs(CLUSTER_START_BOUND_MS);
+const TEARDOWN_TIMEOUT_MS = backstopMs(CLUSTER_STOP_BOUND_MS);
+/** The longest test: a submission, the first acks, a daemon restart, a move and every message acked. */
+const TEST_TIMEOUT_MS = backstopMs(SUBMIT_BOUND_MS, 15_000, 20_000, 20_000, 40_000);
 /** Short message timeout: lost tuples fail (and are replayed) 3 to 4.5 s after they were emitted. */
 const TOPOLOGY_CONFIG = { 'topology.workers': 2, 'topology.message.timeout.secs': 3, 'topology.max.spout.pending': 100 };
 
@@ -45,11 +49,11 @@ if (!zookeeperAvailable()) {
 
     beforeAll(async () => {
       cluster = await Cluster.start({ name: 'failover', supervisors: 2, slotsPerSupervisor: 2 });
-    }, TEST_TIMEOUT_MS);
+    }, SETUP_TIMEOUT_MS);
 
     afterAll(async () => {
       await cluster?.stop();
-    }, TEST_TIMEOUT_MS);
+    }, TEARDOWN_TIMEOUT_MS);
 
     /** Submits reliable.ts as `name` and waits for 2 running workers and the first acks. */
     async function start(name: string, messages: number, rate: number): Promise<{ id: string; out: string; page: TopologyPage }> {

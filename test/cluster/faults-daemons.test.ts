@@ -18,7 +18,7 @@
  */
 import type { Recovery, SpoutLedger } from '../../bench/chaos/ledger';
 import type { TopologyPage, WorkerEntry } from '../../common/protocol/rest';
-import { Cluster, waitFor } from '../helpers/cluster-harness';
+import { Cluster, waitFor, backstopMs, CLUSTER_START_BOUND_MS, CLUSTER_STOP_BOUND_MS, SUBMIT_BOUND_MS } from '../helpers/cluster-harness';
 import {
   DAEMON_MS,
   describeRecovery,
@@ -35,11 +35,16 @@ import {
   waitGone,
   waitProgress,
   waitRecovered,
+  RECOVERY_WAIT_MS,
 } from '../helpers/cluster-faults';
 import { isProcessAlive } from '../helpers/cluster-processes';
 import { zookeeperAvailable } from '../helpers/zookeeper';
 
-const TEST_TIMEOUT_MS = 60_000;
+/** Jest backstops behind the named waits (test/helpers/cluster-harness.ts, "time budgets"). */
+const SETUP_TIMEOUT_MS = backstopMs(CLUSTER_START_BOUND_MS, SUBMIT_BOUND_MS, 15_000);
+const TEARDOWN_TIMEOUT_MS = backstopMs(CLUSTER_STOP_BOUND_MS);
+/** The longest test: two recoveries and a daemon restart. */
+const TEST_TIMEOUT_MS = backstopMs(2 * RECOVERY_WAIT_MS, 30_000);
 const NAME = 'wc-daemons';
 /** Sentences per second per spout task (2 tasks). */
 const RATE = 100;
@@ -81,7 +86,7 @@ if (!zookeeperAvailable()) {
         await workersRunning(2);
         await waitProgress(ledger, 100, 15_000, 'the topology starting');
       });
-    }, TEST_TIMEOUT_MS);
+    }, SETUP_TIMEOUT_MS);
 
     afterAll(async () => {
       try {
@@ -90,7 +95,7 @@ if (!zookeeperAvailable()) {
       } finally {
         probe.uninstall();
       }
-    }, TEST_TIMEOUT_MS);
+    }, TEARDOWN_TIMEOUT_MS);
 
     /** Waits for `count` running workers, none of them one of `not`. */
     function workersRunning(count: number, not: ReadonlySet<number> = new Set(), timeoutMs = 30_000): Promise<TopologyPage> {

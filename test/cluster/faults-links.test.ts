@@ -19,7 +19,7 @@
  */
 import type { Recovery, SpoutLedger } from '../../bench/chaos/ledger';
 import type { TopologyPage } from '../../common/protocol/rest';
-import { Cluster, sleep, waitFor } from '../helpers/cluster-harness';
+import { Cluster, sleep, waitFor, backstopMs, CLUSTER_START_BOUND_MS, CLUSTER_STOP_BOUND_MS, SUBMIT_BOUND_MS } from '../helpers/cluster-harness';
 import {
   FAULT_FIXTURE,
   FAULT_TOPOLOGY_CONFIG,
@@ -35,10 +35,15 @@ import {
   strangerHandshake,
   waitProgress,
   waitRecovered,
+  RECOVERY_WAIT_MS,
 } from '../helpers/cluster-faults';
 import { zookeeperAvailable } from '../helpers/zookeeper';
 
-const TEST_TIMEOUT_MS = 60_000;
+/** Jest backstops behind the named waits (test/helpers/cluster-harness.ts, "time budgets"). */
+const SETUP_TIMEOUT_MS = backstopMs(CLUSTER_START_BOUND_MS, SUBMIT_BOUND_MS, 15_000, 10_000);
+const TEARDOWN_TIMEOUT_MS = backstopMs(CLUSTER_STOP_BOUND_MS);
+/** The longest test: two recoveries and the links coming back. */
+const TEST_TIMEOUT_MS = backstopMs(2 * RECOVERY_WAIT_MS, 15_000);
 const NAME = 'wc-links';
 const RATE = 100;
 /** Where the supervisors say their workers are; the proxies listen there. */
@@ -83,7 +88,7 @@ if (!zookeeperAvailable()) {
         // Both links (one each way) go through the proxies.
         await waitFor('both worker links through the proxies', () => linksThroughProxies() === 2, 10_000);
       });
-    }, TEST_TIMEOUT_MS);
+    }, SETUP_TIMEOUT_MS);
 
     afterAll(async () => {
       try {
@@ -91,7 +96,7 @@ if (!zookeeperAvailable()) {
       } finally {
         for (const p of proxies) await p.close();
       }
-    }, TEST_TIMEOUT_MS);
+    }, TEARDOWN_TIMEOUT_MS);
 
     /** No worker was restarted, no worker error reported, and every message emitted so far is acked. */
     async function unharmed(what: string): Promise<void> {

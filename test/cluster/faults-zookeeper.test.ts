@@ -18,7 +18,7 @@
  */
 import type { Recovery, SpoutLedger } from '../../bench/chaos/ledger';
 import type { TopologyPage } from '../../common/protocol/rest';
-import { Cluster, sleep, waitFor } from '../helpers/cluster-harness';
+import { Cluster, sleep, waitFor, backstopMs, CLUSTER_START_BOUND_MS, CLUSTER_STOP_BOUND_MS, SUBMIT_BOUND_MS } from '../helpers/cluster-harness';
 import {
   DAEMON_MS,
   FAULT_FIXTURE,
@@ -32,14 +32,27 @@ import {
   logRecords,
   waitProgress,
   waitRecovered,
+  RECOVERY_WAIT_MS,
 } from '../helpers/cluster-faults';
 import { zookeeperAvailable } from '../helpers/zookeeper';
 
-const TEST_TIMEOUT_MS = 60_000;
 const NAME = 'wc-zk';
 /** Sentences per second per spout task (2 tasks). */
 const RATE = 100;
 const DAEMONS = ['nimbus', 'sup-1', 'sup-2'];
+/**
+ * The daemons' ZooKeeper session timeout in this suite (the others use FAST_DAEMON_CONFIG's 3 s).
+ * After a restart ZooKeeper gives every restored session a fresh timeout, which each client must
+ * reconnect within; restarting the JVM took ~6 s with the machine at load 14 (2 cores), so with a
+ * 3 s timeout the supervisors' sessions expired and workers moved although nothing had failed.
+ * Storm's default is 20 s; 10 s is the most a tickTime of 500 ms allows.
+ */
+const SESSION_TIMEOUT_MS = 10_000;
+/** Jest backstops behind the named waits (test/helpers/cluster-harness.ts, "time budgets"). */
+const SETUP_TIMEOUT_MS = backstopMs(CLUSTER_START_BOUND_MS, SUBMIT_BOUND_MS, 20_000, 15_000);
+const TEARDOWN_TIMEOUT_MS = backstopMs(CLUSTER_STOP_BOUND_MS);
+/** The longest test: the outage, the cluster whole twice, a recovery and the settling. */
+const TEST_TIMEOUT_MS = backstopMs(2 * SESSION_TIMEOUT_MS, 2 * 20_000, RECOVERY_WAIT_MS, 10_000);
 
 /**
  * After ZooKeeper is back: the daemons reconnect (the client retries within a second) and the
@@ -63,19 +76,19 @@ if (!zookeeperAvailable()) {
     const recoveries: Array<[string, Recovery]> = [];
 
     beforeAll(async () => {
-      cluster = await Cluster.start({ name: 'faults-zk', supervisors: 2, slotsPerSupervisor: 2 });
+      cluster = await Cluster.start({ name: 'faults-zk', supervisors: 2, slotsPerSupervisor: 2, config: { 'storm.zookeeper.session.timeout': SESSION_TIMEOUT_MS } });
       await cluster.run(async () => {
         id = await cluster.submit(FAULT_FIXTURE.wordCount, NAME, { ...FAULT_TOPOLOGY_CONFIG, 'topology.workers': 2 }, { 'ledger.spout.rate': RATE });
         ledger = ledgerOf(cluster, NAME);
         await clusterWhole();
         await waitProgress(ledger, 100, 15_000, 'the topology starting');
       });
-    }, TEST_TIMEOUT_MS);
+    }, SETUP_TIMEOUT_MS);
 
     afterAll(async () => {
       for (const [what, r] of recoveries) console.log(`${what}: ${describeRecovery(r)}`);
       await cluster?.stop();
-    }, TEST_TIMEOUT_MS);
+    }, TEARDOWN_TIMEOUT_MS);
 
     /** REST shows both supervisors and the topology's 2 workers running. */
     function clusterWhole(timeoutMs = 20_000): Promise<TopologyPage> {
@@ -124,7 +137,7 @@ if (!zookeeperAvailable()) {
       () =>
         cluster.run(async () => {
           const before = await cluster.topology(id);
-          const downMs = DAEMON_MS.sessionTimeout / 2;
+          const downMs = SESSION_TIMEOUT_MS / 2;
           const { endMs, ackedDuring } = await outage('short outage', downMs, () => cluster.zk.kill9(), () => cluster.zk.restart());
           expect(await afterOutage(`ZooKeeper down ${downMs} ms (${ackedDuring} acks meanwhile)`, before, endMs, true)).toEqual([]);
           expect(logRecords(cluster, DAEMONS, endMs - downMs).filter((r) => r.msg.includes('session expired'))).toEqual([]);
@@ -137,7 +150,7 @@ if (!zookeeperAvailable()) {
       () =>
         cluster.run(async () => {
           const before = await cluster.topology(id);
-          const downMs = 2 * DAEMON_MS.sessionTimeout;
+          const downMs = 2 * SESSION_TIMEOUT_MS;
           const since = Date.now();
           const { endMs, ackedDuring } = await outage('long outage', downMs, () => cluster.zk.kill9(), () => cluster.zk.restart());
           // longer than nimbus.task.timeout.secs, yet no worker is taken for dead
@@ -155,7 +168,7 @@ if (!zookeeperAvailable()) {
       () =>
         cluster.run(async () => {
           const before = await cluster.topology(id);
-          const downMs = 2 * DAEMON_MS.sessionTimeout;
+          const downMs = 2 * SESSION_TIMEOUT_MS;
           const since = Date.now();
           const { endMs, ackedDuring } = await outage('frozen', downMs, () => cluster.zk.pause(), () => cluster.zk.resume());
           const restarted = await afterOutage(`ZooKeeper frozen ${downMs} ms (${ackedDuring} acks meanwhile)`, before, endMs, true);

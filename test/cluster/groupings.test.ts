@@ -8,11 +8,13 @@
  * Needs the built CLI (node scripts/build.js) and ZooKeeper (scripts/ensure-packages.sh).
  */
 import type { TopologyPage } from '../../common/protocol/rest';
-import { Cluster, waitFor } from '../helpers/cluster-harness';
+import { Cluster, waitFor, backstopMs, CLUSTER_START_BOUND_MS, CLUSTER_STOP_BOUND_MS, SUBMIT_BOUND_MS } from '../helpers/cluster-harness';
 import { countBy, groupSets, sinkMeta, sinkRecords, spoutAcked, spoutEmitted, type SinkMeta, type SinkRecord } from '../helpers/cluster-output';
 import { zookeeperAvailable } from '../helpers/zookeeper';
 
-const TEST_TIMEOUT_MS = 60_000;
+/** Jest backstops behind the named waits (test/helpers/cluster-harness.ts, "time budgets"). */
+const SETUP_TIMEOUT_MS = backstopMs(CLUSTER_START_BOUND_MS, SUBMIT_BOUND_MS, 40_000);
+const TEARDOWN_TIMEOUT_MS = backstopMs(CLUSTER_STOP_BOUND_MS);
 const MESSAGES = 1200; // 600 per spout task: divisible by every target count below
 const KEYS = 37;
 
@@ -53,11 +55,11 @@ if (!zookeeperAvailable()) {
           meta.set(component, sinkMeta(out, component));
         }
       });
-    }, TEST_TIMEOUT_MS);
+    }, SETUP_TIMEOUT_MS);
 
     afterAll(async () => {
       await cluster?.stop();
-    }, TEST_TIMEOUT_MS);
+    }, TEARDOWN_TIMEOUT_MS);
 
     it('runs every component over several workers, on both supervisors, with no replay', () =>
       cluster.run(async () => {

@@ -8,13 +8,17 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { BoltEntry, SpoutEntry, TopologyPage } from '../../common/protocol/rest';
-import { Cluster, FIXTURES, sleep, waitFor } from '../helpers/cluster-harness';
+import { Cluster, FIXTURES, sleep, waitFor, backstopMs, CLUSTER_START_BOUND_MS, CLUSTER_STOP_BOUND_MS, SUBMIT_BOUND_MS } from '../helpers/cluster-harness';
 import { countBy, groupSets, sinkRecords, spoutAcked, spoutEmitted, spoutEvents } from '../helpers/cluster-output';
 import { isProcessAlive } from '../helpers/cluster-processes';
 import { zookeeperAvailable } from '../helpers/zookeeper';
 import { sentenceOf } from '../fixtures/cluster/components';
 
-const TEST_TIMEOUT_MS = 60_000;
+/** Jest backstops behind the named waits (test/helpers/cluster-harness.ts, "time budgets"). */
+const SETUP_TIMEOUT_MS = backstopMs(CLUSTER_START_BOUND_MS);
+const TEARDOWN_TIMEOUT_MS = backstopMs(CLUSTER_STOP_BOUND_MS);
+/** The longest test: a submission and at most 120 s of the longest test's own waits. */
+const TEST_TIMEOUT_MS = backstopMs(SUBMIT_BOUND_MS, 120_000);
 
 const spout = (page: TopologyPage, id: string): SpoutEntry => {
   const s = page.spouts.find((c) => c.spoutId === id);
@@ -43,11 +47,11 @@ if (!zookeeperAvailable()) {
 
     beforeAll(async () => {
       cluster = await Cluster.start({ name: 'lifecycle', supervisors: 2, slotsPerSupervisor: 2 });
-    }, TEST_TIMEOUT_MS);
+    }, SETUP_TIMEOUT_MS);
 
     afterAll(async () => {
       await cluster?.stop();
-    }, TEST_TIMEOUT_MS);
+    }, TEARDOWN_TIMEOUT_MS);
 
     it(
       'counts words exactly over a finite input on 2 workers, one per supervisor; REST and `squall list` show it',

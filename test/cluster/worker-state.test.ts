@@ -4,10 +4,14 @@
  *
  * Needs the built CLI (node scripts/build.js) and ZooKeeper (scripts/ensure-packages.sh).
  */
-import { Cluster, waitFor } from '../helpers/cluster-harness';
+import { Cluster, waitFor, backstopMs, CLUSTER_START_BOUND_MS, CLUSTER_STOP_BOUND_MS, SUBMIT_BOUND_MS } from '../helpers/cluster-harness';
 import { zookeeperAvailable } from '../helpers/zookeeper';
 
-const TEST_TIMEOUT_MS = 40_000;
+/** Jest backstops behind the named waits (test/helpers/cluster-harness.ts, "time budgets"). */
+const SETUP_TIMEOUT_MS = backstopMs(CLUSTER_START_BOUND_MS);
+const TEARDOWN_TIMEOUT_MS = backstopMs(CLUSTER_STOP_BOUND_MS);
+/** The longest test: a submission and its workers shown running. */
+const TEST_TIMEOUT_MS = backstopMs(SUBMIT_BOUND_MS, 20_000);
 
 if (!zookeeperAvailable()) {
   test('ZooKeeper is installed', () => {
@@ -19,11 +23,11 @@ if (!zookeeperAvailable()) {
 
     beforeAll(async () => {
       cluster = await Cluster.start({ name: 'worker-state', supervisors: 1, slotsPerSupervisor: 1, config: { 'nimbus.monitor.freq.secs': 30 } });
-    }, TEST_TIMEOUT_MS);
+    }, SETUP_TIMEOUT_MS);
 
     afterAll(async () => {
       await cluster?.stop();
-    }, TEST_TIMEOUT_MS);
+    }, TEARDOWN_TIMEOUT_MS);
 
     // Nimbus judges liveness in monitor rounds (default every 10 s) but REST reads heartbeats
     // fresh: the read side observes the beats it has just read, so a worker whose heartbeat it

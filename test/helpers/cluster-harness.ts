@@ -23,13 +23,19 @@ export const SQUALL_BIN = path.join(ROOT, 'bin', 'squall.js');
 const CLI_MAIN = path.join(ROOT, 'dist', 'cli', 'main.js');
 export const FIXTURES = path.join(ROOT, 'test', 'fixtures', 'cluster');
 
-/** Short timeouts so failures are detected in seconds (the suite must stay small). */
+/**
+ * Short timeouts so failures are detected in seconds (the suite must stay small), but none shorter
+ * than what a busy machine legitimately takes: a worker process starting (node, its bundle, its
+ * links) took 4.2 s with two CPU-bound jobs beside the suite on 2 cores, so Nimbus's task timeout
+ * (which a worker restarting in its own slot must beat) is 10 s, not the 4 s that moved such
+ * workers to other slots under load. Hung workers are the supervisor's to find (3 s).
+ */
 export const FAST_DAEMON_CONFIG: Readonly<Record<string, unknown>> = {
   'storm.zookeeper.session.timeout': 3000,
   'storm.zookeeper.connection.timeout': 5000,
   'nimbus.monitor.freq.secs': 1,
-  'nimbus.task.timeout.secs': 4,
-  'nimbus.task.launch.secs': 10,
+  'nimbus.task.timeout.secs': 10,
+  'nimbus.task.launch.secs': 20,
   'supervisor.heartbeat.frequency.secs': 1,
   'supervisor.monitor.frequency.secs': 1,
   'supervisor.worker.timeout.secs': 3,
@@ -43,6 +49,30 @@ export const FAST_DAEMON_CONFIG: Readonly<Record<string, unknown>> = {
 const STOP_GRACE_MS = 8_000;
 const CLI_TIMEOUT_MS = 30_000;
 const READY_TIMEOUT_MS = 20_000;
+const ZOOKEEPER_READY_TIMEOUT_MS = 15_000;
+const WORKERS_RUNNING_TIMEOUT_MS = 20_000;
+
+// ---- time budgets ----------------------------------------------------------------------------
+//
+// Every wait in the process-level suites is a named, bounded `waitFor`, so on a slow machine the
+// step that is slow says so. Jest's hook and test timeouts are only backstops behind them, for
+// something that hangs outside any wait: each must exceed the sum of the named waits it covers, or
+// on a loaded machine jest's anonymous "Exceeded timeout of 60000 ms for a hook" fires first and
+// hides which step was slow (the groupings suite's beforeAll did exactly that: its 60 s covered
+// waits bounded at 145 s). Suites build their backstops with `backstopMs(...)` from these bounds.
+
+/** The waits of Cluster.start: ZooKeeper, Nimbus, then the supervisors (started together). */
+export const CLUSTER_START_BOUND_MS = ZOOKEEPER_READY_TIMEOUT_MS + 2 * READY_TIMEOUT_MS;
+/** A `squall submit` (one CLI run) and its workers running. */
+export const SUBMIT_BOUND_MS = CLI_TIMEOUT_MS + WORKERS_RUNNING_TIMEOUT_MS;
+/** Cluster.stop: each daemon's SIGTERM grace (at most, one at a time) and ZooKeeper's. */
+export const CLUSTER_STOP_BOUND_MS = 4 * STOP_GRACE_MS + 5_000;
+const BACKSTOP_MARGIN_MS = 15_000;
+
+/** A jest timeout for a hook or test whose named waits are bounded by `waitsMs`. */
+export function backstopMs(...waitsMs: number[]): number {
+  return waitsMs.reduce((a, b) => a + b, 0) + BACKSTOP_MARGIN_MS;
+}
 const POLL_MS = 100;
 const LOG_TAIL_CHARS = 6_000;
 /** How often the background scan records the worker processes each supervisor has started. */
@@ -169,7 +199,7 @@ export class Cluster {
   static async start(options: ClusterOptions): Promise<Cluster> {
     if (!fs.existsSync(CLI_MAIN)) throw new Error(`${CLI_MAIN} is missing: run \`node scripts/build.js\` first (npm test does)`);
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), `squall-cluster-${options.name}-`));
-    const zk = await startZooKeeper();
+    const zk = await startZooKeeper({ readyTimeoutMs: ZOOKEEPER_READY_TIMEOUT_MS });
     const cluster = new Cluster(options, zk, await freePort(), dir);
     try {
       cluster.writeConfig();
@@ -423,7 +453,7 @@ export class Cluster {
   }
 
   /** Waits until every assigned worker of the topology is running (heartbeating) with a PID. */
-  async waitForWorkersRunning(idOrName: string, count: number, timeoutMs = 20_000): Promise<TopologyPage> {
+  async waitForWorkersRunning(idOrName: string, count: number, timeoutMs = WORKERS_RUNNING_TIMEOUT_MS): Promise<TopologyPage> {
     return waitFor(
       `${count} running workers of ${idOrName}`,
       async () => {

@@ -31,13 +31,13 @@ function squall(args: string[], timeoutMs = 20_000): Promise<{ code: number | nu
 }
 
 describe('squall local', () => {
-  it('runs word count, prints progress within 2 s and a final stats table', async () => {
+  // How soon the first results come is measured by `npm run bench` (local-startup), not here.
+  it('runs word count, prints progress and a final stats table', async () => {
     const r = await squall(['local', 'examples/word-count/topology.ts', '--duration', '3']);
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('running "word-count" in-process (acking on) for 3s');
     const progress = r.lines.filter((l) => /^\[\s*\d+s\] sentences [\d.]+[kM]?\/s/.test(l.line));
     expect(progress.length).toBeGreaterThanOrEqual(1);
-    expect(progress[0].atMs).toBeLessThan(2000 + 1500); // first results within 2 s of start (plus node + build start-up)
     expect(r.stdout).toMatch(/top words: the=\d+/);
     const table = r.stdout.slice(r.stdout.indexOf('component'));
     for (const c of ['sentences', 'split', 'count', 'report', '__acker']) expect(table).toContain(c);
