@@ -96,11 +96,12 @@ export class Nimbus {
   private closing: Promise<void> | null = null;
 
   private unwatchConnection: (() => void) | null = null;
-  /** Set by a session expiry: every supervisor's node may be gone until it renews its own session. */
-  private expired = false;
-  /** Until then (Nimbus clock), supervisors not seen since an expiry keep their slots. */
+  /**
+   * Until then (Nimbus clock), supervisors not seen since Nimbus reconnected to cluster state keep
+   * their slots: their nodes may be gone with an expired session they are renewing.
+   */
   private returningUntilMs = 0;
-  /** Supervisors listed since the last expiry: one of these that goes away has really left. */
+  /** Supervisors listed since the last reconnection: one of these that goes away has really left. */
   private readonly seenSinceExpiry = new Set<string>();
 
   constructor(deps: NimbusDeps) {
@@ -399,7 +400,7 @@ export class Nimbus {
   }
 
   /**
-   * Within the grace after a session expiry, a supervisor not listed since the expiry but holding
+   * Within the grace after a reconnection, a supervisor not listed since then but holding
    * assigned workers is counted as present (with the slots it holds), so its workers are not
    * moved while it renews its session. One that is not back by then, or that was back and then
    * left, is gone, as before.
@@ -508,19 +509,17 @@ export class Nimbus {
    * the supervisors watch is armed again by the round that follows.
    */
   private onConnection(state: ConnectionState): void {
-    if (state === 'expired') {
-      this.supervisorWatchArmed = false;
-      this.expired = true;
-    }
+    if (state === 'expired') this.supervisorWatchArmed = false;
     if (state === 'reconnected') {
       this.liveness.forgive(this.clock.now());
-      if (this.expired) {
-        // ZooKeeper may have expired every session at once: supervisors need up to a session
-        // timeout to renew theirs and re-create their nodes; their workers never stopped.
-        this.returningUntilMs = this.clock.now() + cfg.num(this.config, 'storm.zookeeper.session.timeout');
-        this.seenSinceExpiry.clear();
-        this.expired = false;
-      }
+      // While Nimbus was cut off, ZooKeeper may have expired the supervisors' sessions, whether or
+      // not it expired Nimbus's own: a server thawed after a freeze expires sessions in no fixed
+      // order, and a client that reconnects first keeps its own (seen: Nimbus's session survived,
+      // both supervisors' expired, and Nimbus, finding no supervisor, unassigned every worker).
+      // Supervisors need up to a session timeout to renew theirs and re-create their nodes; their
+      // workers never stopped.
+      this.returningUntilMs = this.clock.now() + cfg.num(this.config, 'storm.zookeeper.session.timeout');
+      this.seenSinceExpiry.clear();
       this.logger.info('cluster state reconnected: heartbeat timeouts restart now');
       this.triggerMonitor();
     }

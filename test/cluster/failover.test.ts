@@ -10,6 +10,7 @@
 import type { TopologyPage, WorkerEntry } from '../../common/protocol/rest';
 import { Cluster, sleep, waitFor, backstopMs, CLUSTER_START_BOUND_MS, CLUSTER_STOP_BOUND_MS, SUBMIT_BOUND_MS } from '../helpers/cluster-harness';
 import { sinkRecords, spoutAcked, spoutEmitted, spoutEvents } from '../helpers/cluster-output';
+import { DAEMON_MS } from '../helpers/cluster-faults';
 import { isProcessAlive } from '../helpers/cluster-processes';
 import { zookeeperAvailable } from '../helpers/zookeeper';
 
@@ -17,7 +18,7 @@ import { zookeeperAvailable } from '../helpers/zookeeper';
 const SETUP_TIMEOUT_MS = backstopMs(CLUSTER_START_BOUND_MS);
 const TEARDOWN_TIMEOUT_MS = backstopMs(CLUSTER_STOP_BOUND_MS);
 /** The longest test: a submission, the first acks, a daemon restart, a move and every message acked. */
-const TEST_TIMEOUT_MS = backstopMs(SUBMIT_BOUND_MS, 15_000, 20_000, 20_000, 40_000);
+const TEST_TIMEOUT_MS = backstopMs(SUBMIT_BOUND_MS, 15_000, 30_000, 10_000, 20_000, 60_000, 20_000);
 /** Short message timeout: lost tuples fail (and are replayed) 3 to 4.5 s after they were emitted. */
 const TOPOLOGY_CONFIG = { 'topology.workers': 2, 'topology.message.timeout.secs': 3, 'topology.max.spout.pending': 100 };
 
@@ -69,7 +70,7 @@ if (!zookeeperAvailable()) {
       'kill -9 of a worker: it is restarted with a new PID and every message id is eventually acked',
       () =>
         cluster.run(async () => {
-          const messages = 2000;
+          const messages = 4000; // 10 s of input: mid-run at the kill, with work left for the replacement
           const { id, out, page } = await start('kill-worker', messages, 400);
           // The worker without the spout: what it had in flight is lost, times out and is replayed.
           const victim = page.workers.find((w) => w !== spoutWorker(page))!;
@@ -106,7 +107,8 @@ if (!zookeeperAvailable()) {
       'restarting Nimbus: the topology keeps running while Nimbus is down, and REST shows the same topology after',
       () =>
         cluster.run(async () => {
-          const messages = 2500;
+          // 24 s of input at 250/s: still running through the outage and Nimbus's return, even slowed down
+          const messages = 6000;
           const { id, out, page } = await start('nimbus-restart', messages, 250);
           const pidsBefore = page.workers.map((w) => w.pid).sort();
           const componentsBefore = { spouts: page.spouts.map((s) => s.spoutId), bolts: page.bolts.map((b) => b.boltId).sort() };
@@ -128,14 +130,14 @@ if (!zookeeperAvailable()) {
           expect(back.uptimeSeconds).toBeGreaterThanOrEqual(page.uptimeSeconds); // from the launch time, not Nimbus's start
           expect((await cluster.topologies()).map((t) => [t.id, t.status])).toEqual([[id, 'ACTIVE']]);
 
-          // The restarted Nimbus adopts the running workers: past a full task timeout (4 s) and
+          // The restarted Nimbus adopts the running workers: past a full task timeout and
           // several monitor rounds, the same processes still run the topology.
-          await sleep(5_000);
+          await sleep(DAEMON_MS.nimbusTaskTimeout + 2_000);
           const settled = await cluster.topology(id);
           expect(settled.workers.map((w) => w.pid).sort()).toEqual(pidsBefore);
           expect(settled.workers.every((w) => w.state === 'running')).toBe(true);
 
-          await waitFor('every message id acked', () => ackedCount(out) === messages, 30_000);
+          await waitFor('every message id acked', () => ackedCount(out) === messages, 60_000);
           console.log(replayReport('nimbus restart', out, messages));
           await cluster.killTopology('nimbus-restart');
         }),
@@ -146,7 +148,7 @@ if (!zookeeperAvailable()) {
       "losing a supervisor (kill -9 of it and its workers): its executors move to the other supervisor and acks continue",
       () =>
         cluster.run(async () => {
-          const messages = 2000;
+          const messages = 4000; // 16 s of input: mid-run at the loss and through the move
           const { id, out, page } = await start('lose-supervisor', messages, 250);
           // Lose the machine that runs the spout: its replacement resumes from the acked files.
           const lost = spoutWorker(page).supervisorId;
@@ -171,7 +173,7 @@ if (!zookeeperAvailable()) {
           await waitFor(`${lost} to drop out of the supervisor summary`, async () => (await cluster.supervisorSummary()).map((s) => s.id).join() === survivor, 10_000);
 
           await waitFor('acks to continue after the move', () => ackedCount(out) >= ackedAtLoss + 200, 20_000);
-          await waitFor('every message id acked', () => ackedCount(out) === messages, 40_000);
+          await waitFor('every message id acked', () => ackedCount(out) === messages, 60_000);
           console.log(replayReport(`lost ${lost} with worker ${killed.join(', ')}`, out, messages));
 
           await cluster.killTopology('lose-supervisor');

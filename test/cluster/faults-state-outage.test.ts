@@ -117,6 +117,29 @@ describe('Nimbus through cluster-state outages', () => {
     expect(await h.peer.getAssignment(id)).toEqual(first);
   });
 
+  it("Nimbus's session survives a disconnection that expired the supervisors' sessions: they renew them, nothing moves", async () => {
+    h = await startHarness({ supervisors: [['s1', [6700, 6701]], ['s2', [6700, 6701]]], config: { 'nimbus.monitor.freq.secs': MONITOR_MS / 1000 } });
+    const { id } = await h.nimbus.submit('wc', fakeBundle(), { 'topology.workers': 2 });
+    const first = (await h.peer.getAssignment(id))!;
+    expect(workers(first)).toEqual(['s1:6700', 's2:6700']);
+
+    // A frozen server thaws: Nimbus reconnects in its own session, the supervisors' have expired.
+    h.server.disconnectSession(h.store);
+    await h.settle();
+    await h.removeSupervisor('s1');
+    await h.removeSupervisor('s2');
+    h.server.reconnectSession(h.store);
+    await h.settle();
+    expect(await h.peer.getAssignment(id)).toEqual(first);
+    h.clock.advance(MONITOR_MS);
+    await h.addSupervisor('s1', [6700, 6701]);
+    await h.addSupervisor('s2', [6700, 6701]);
+    await h.settle();
+    h.clock.advance(MONITOR_MS);
+    await h.settle();
+    expect(await h.peer.getAssignment(id)).toEqual(first);
+  });
+
   it('control: a supervisor that does not come back after an expiry is gone', async () => {
     h = await startHarness({ supervisors: [['s1', [6700, 6701]], ['s2', [6700]]], config: { 'nimbus.monitor.freq.secs': MONITOR_MS / 1000, 'storm.zookeeper.session.timeout': 20_000 } });
     const { id } = await h.nimbus.submit('wc', fakeBundle(), { 'topology.workers': 2 });
