@@ -13,8 +13,7 @@ import { PauseGate, type Participant } from './participant';
 import { Ctl } from './protocol';
 import { SpoutParticipant } from './spout-participant';
 import { whenSettled, type KeyValueLike, type StateRef, type StateSource } from './state-access';
-import { isKeyedStateful, maxKeyGroups } from '../../common/guarantees';
-import { keyGroupRange, keyGroupsOf } from '../state/key-groups';
+import { taskStateRef } from './state-refs';
 
 /** Held tuples a releasing task runs per loop turn (like a bolt executor's batch). */
 const RELEASE_BUDGET = 512;
@@ -106,17 +105,9 @@ export class WorkerCheckpoints {
     };
   }
 
-  /**
-   * The state a task opens. Keyed stateful bolts share one namespace per component, each task
-   * over its range of key groups, so a rescale moves whole key groups between tasks; every other
-   * task has a namespace of its own (docs/state.md). Scoped to the topology's name.
-   */
   private stateRef(component: string, task: number): StateRef {
     const tasks = this.layout.componentTasks[component] ?? [task];
-    const index = Math.max(0, tasks.indexOf(task));
-    if (!isKeyedStateful(this.opts.definition, component)) return { namespace: `${this.opts.topologyName}/${component}/${index}` };
-    const max = maxKeyGroups(this.opts.config);
-    return { namespace: `${this.opts.topologyName}/${component}`, keyGroups: keyGroupsOf(keyGroupRange(index, tasks.length, max)) };
+    return taskStateRef(this.opts.definition, this.opts.config, this.opts.topologyName, component, Math.max(0, tasks.indexOf(task)), tasks.length);
   }
 
   /** The gate an executor's loop checks with the queues it feeds (one per executor). */
