@@ -5,6 +5,7 @@
  * period, then the input stops and every message ever emitted must be acked (bounded wait).
  *
  *   npm run chaos -- --duration 90 --seed 7 --kill-interval 4
+ *   npm run chaos -- --mode state --duration 30     stateful word count, once per guarantee
  *
  * Prints: messages emitted, acked, replayed, lost (must be 0), restarts, worst recovery time,
  * peak RSS per process. Exits 1 when a message was lost, an orphan process was left, or the
@@ -21,6 +22,7 @@ import { LEDGER_DIR_KEY, SPOUT_RATE_KEY, STOP_FILE_KEY } from './components';
 import { collectFigures, printFigures, type Fault } from './figures';
 import { SpoutLedger } from './ledger';
 import { ROOT, isAlive } from './processes';
+import { printStateOutcomes, stateChaos } from './state';
 
 interface Options {
   durationSecs: number;
@@ -35,6 +37,8 @@ interface Options {
   drainSecs: number;
   dir: string | null;
   json: string | null;
+  /** `acking` (the reliable word count above) or `state` (bench/chaos/state.ts). */
+  mode: 'acking' | 'state';
 }
 
 /** Short timeouts, so faults are noticed in seconds (printed with the figures). */
@@ -75,12 +79,13 @@ function parseOptions(): Options {
       drain: { type: 'string', default: '60' },
       dir: { type: 'string' },
       json: { type: 'string' },
+      mode: { type: 'string', default: 'acking' },
       help: { type: 'boolean', default: false },
     },
   });
   if (values.help) {
     process.stdout.write(
-      'npm run chaos -- [--duration secs] [--seed n] [--kill-interval secs] [--supervisors n] [--slots n] [--workers n]\n' +
+      'npm run chaos -- [--mode acking|state] [--duration secs] [--seed n] [--kill-interval secs] [--supervisors n] [--slots n] [--workers n]\n' +
         '                 [--rate msgs/s per spout task] [--supervisor-share 0..1] [--calm secs] [--drain secs] [--dir keep/logs/here] [--json figures.json]\n',
     );
     process.exit(0);
@@ -103,7 +108,9 @@ function parseOptions(): Options {
     drainSecs: num('drain', values.drain, 1),
     dir: values.dir ?? null,
     json: values.json ?? null,
+    mode: values.mode === 'state' ? 'state' : 'acking',
   };
+  if (values.mode !== 'acking' && values.mode !== 'state') throw new Error(`--mode must be acking or state (got ${values.mode})`);
   // one supervisor may be down at a time: the others must still hold every worker
   if ((o.supervisors - 1) * o.slots < o.workers) throw new Error(`--workers ${o.workers} must fit on ${o.supervisors - 1} supervisors of ${o.slots} slots`);
   return o;
@@ -184,8 +191,31 @@ async function drain(o: Options, ledger: SpoutLedger, stopFile: string): Promise
   return { stopMs, drainMs: Date.now() - stopMs, drained };
 }
 
+/** `--mode state`: exactly-once must be exact; the other two numbers are reported. */
+async function mainState(o: Options): Promise<number> {
+  const dir = o.dir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'squall-chaos-state-'));
+  const t0 = Date.now();
+  const log = (line: string): void => void process.stdout.write(`[${((Date.now() - t0) / 1000).toFixed(1).padStart(6)} s] ${line}\n`);
+  const outcomes = await stateChaos(
+    { seed: o.seed, supervisors: o.supervisors, slots: o.slots, workers: o.workers, rate: o.rate, durationSecs: o.durationSecs, killIntervalSecs: o.killIntervalSecs, dir, daemonConfig: DAEMON_CONFIG },
+    log,
+  );
+  process.stdout.write(`\n${printStateOutcomes(outcomes)}\n\n`);
+  for (const x of outcomes) {
+    const figure = x.guarantee === 'exactly-once' ? `difference ${x.countedTwice + x.lost}` : x.guarantee === 'at-least-once' ? `${x.countedTwice} counted twice` : `${x.lost} lost`;
+    process.stdout.write(`${x.guarantee}: ${figure}\n`);
+  }
+  if (o.json) fs.writeFileSync(o.json, JSON.stringify({ seed: o.seed, outcomes }, null, 2) + '\n');
+  const exact = outcomes.find((x) => x.guarantee === 'exactly-once');
+  const ok = exact !== undefined && exact.countedTwice === 0 && exact.lost === 0;
+  if (ok && !o.dir) fs.rmSync(dir, { recursive: true, force: true });
+  else log(`files kept in ${dir}`);
+  return ok ? 0 : 1;
+}
+
 async function main(): Promise<number> {
   const o = parseOptions();
+  if (o.mode === 'state') return mainState(o);
   const random = new Random(o.seed);
   const dir = o.dir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'squall-chaos-'));
   const ledgerDir = path.join(dir, 'ledger');
