@@ -24,6 +24,8 @@ export interface StateRef {
   namespace: string;
   /** Keyed stateful bolts: the task's range of key groups (docs/state.md); absent: all of them. */
   keyGroups?: readonly number[];
+  /** `topology.state.max.key.groups`, with `keyGroups`. */
+  maxKeyGroups?: number;
 }
 
 /** Opens task states from the configured provider (`topology.state.provider`). */

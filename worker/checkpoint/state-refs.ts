@@ -11,10 +11,10 @@ import type { StateRef } from './state-access';
 export function taskStateRef(def: TopologyDefinition, conf: Readonly<TopologyConfig>, topologyName: string, component: string, taskIndex: number, taskCount: number): StateRef {
   if (!isKeyedStateful(def, component)) return { namespace: `${topologyName}/${component}/${taskIndex}` };
   const max = maxKeyGroups(conf);
-  return { namespace: `${topologyName}/${component}`, keyGroups: keyGroupsOf(keyGroupRange(taskIndex, taskCount, max)) };
+  return { namespace: `${topologyName}/${component}`, keyGroups: keyGroupsOf(keyGroupRange(taskIndex, taskCount, max)), maxKeyGroups: max };
 }
 
 /** The whole state of a keyed stateful bolt (every key group): what tests and tools read. */
 export function componentStateRef(conf: Readonly<TopologyConfig>, topologyName: string, component: string): StateRef {
-  return { namespace: `${topologyName}/${component}`, keyGroups: allKeyGroups(maxKeyGroups(conf)) };
+  return { namespace: `${topologyName}/${component}`, keyGroups: allKeyGroups(maxKeyGroups(conf)), maxKeyGroups: maxKeyGroups(conf) };
 }
