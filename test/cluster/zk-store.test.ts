@@ -167,7 +167,7 @@ if (!zookeeperAvailable()) {
       test('close() while the server is dead returns within closeTimeoutMs', async () => {
         const store = await open({ closeTimeoutMs: 500 });
         const log = connectionLog(store);
-        zk.kill9();
+        await zk.kill9();
         try {
           await log.waitFor('disconnected');
           const started = Date.now();
