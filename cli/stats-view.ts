@@ -53,6 +53,8 @@ const num = (s: string | number): number => (typeof s === 'number' ? s : Number(
 
 /** Nimbus's topology page (Storm UI fields) as the CLI's component view. */
 export function pageToView(page: { spouts: SpoutEntry[]; bolts: BoltEntry[] }): ComponentsView {
+  const none = { p50: 0, p90: 0, p99: 0, p999: 0 };
+  const pct = (p50: string, p90: string, p99: string, p999: string) => ({ p50: num(p50), p90: num(p90), p99: num(p99), p999: num(p999) });
   const base = { errorHost: '', errorPort: null, errorTime: null };
   return {
     spouts: page.spouts.map((s) => ({
@@ -70,6 +72,9 @@ export function pageToView(page: { spouts: SpoutEntry[]; bolts: BoltEntry[] }): 
       processLatency: 0,
       completeLatency: num(s.completeLatency),
       capacity: 0,
+      completeLatencyPercentiles: pct(s.completeLatencyP50, s.completeLatencyP90, s.completeLatencyP99, s.completeLatencyP999),
+      executeLatencyPercentiles: none,
+      backpressureMs: 0,
       lastError: s.lastError,
     })),
     bolts: page.bolts.map((b) => ({
@@ -87,6 +92,9 @@ export function pageToView(page: { spouts: SpoutEntry[]; bolts: BoltEntry[] }): 
       processLatency: num(b.processLatency),
       completeLatency: 0,
       capacity: num(b.capacity),
+      completeLatencyPercentiles: none,
+      executeLatencyPercentiles: pct(b.executeLatencyP50, b.executeLatencyP90, b.executeLatencyP99, b.executeLatencyP999),
+      backpressureMs: b.backpressureMs,
       lastError: b.lastError,
     })),
   };

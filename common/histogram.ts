@@ -26,6 +26,16 @@ export class Histogram {
     if (v > this.maxUs) this.maxUs = v;
   }
 
+  /** Records `n` values of `us` each (a batch's mean; no allocation). */
+  recordManyUs(us: number, n: number): void {
+    if (n <= 0) return;
+    const v = us < 0 ? 0 : us > 4e9 ? 4e9 : us;
+    this.counts[bucketOf(v)] += n;
+    this.total += n;
+    this.sumUs += v * n;
+    if (v > this.maxUs) this.maxUs = v;
+  }
+
   /** The value (ms) below which `p` percent of recorded values fall. */
   percentileMs(p: number): number {
     if (this.total === 0) return 0;
@@ -76,6 +86,14 @@ export class Histogram {
     return h;
   }
 }
+
+/** Upper bound (µs) of a bucket: what a sparse pair's index stands for. */
+export function bucketUpperUs(index: number): number {
+  return upperBoundUs(index);
+}
+
+/** Number of buckets; a sparse pair's index is below this. */
+export const HISTOGRAM_BUCKETS = BUCKETS;
 
 function bucketOf(us: number): number {
   const v = Math.floor(us);

@@ -1,6 +1,29 @@
 import type { ComponentError, ExecutorStats } from './cluster-state/types';
 import { Histogram } from './histogram';
 
+/** Latency percentiles (ms) from the exact histograms (each value within ~6%). */
+export interface Percentiles {
+  p50: number;
+  p90: number;
+  p99: number;
+  p999: number;
+}
+
+/** A user metric (context.register*) aggregated over executors: tasks and workers. */
+export type UserMetricSummary =
+  | { name: string; type: 'counter'; count: number }
+  | { name: string; type: 'meter'; count: number; ratePerSec: number | null }
+  | { name: string; type: 'histogram'; count: number; mean: number; max: number; p50: number; p90: number; p99: number; p999: number }
+  | { name: string; type: 'gauge'; value: number; min: number; max: number; mean: number; tasks: number };
+
+/** Optional per-executor figures of async, windowed and stateful bolts, aggregated per component. */
+export interface ExtraSummary {
+  inflight?: number;
+  asyncTimedOut?: number;
+  windows?: { open: number; buffered: number; watermarkMs: number | null; late: number; lateDropped: number };
+  checkpoint?: { txid: number; durationMs: number; sizeBytes: number; alignmentMs: number; heldTuples: number; failed: number };
+}
+
 /** Totals of one component over its executors, in Storm UI's field names. */
 export interface ComponentSummary {
   componentId: string;
@@ -19,6 +42,11 @@ export interface ComponentSummary {
   completeLatency: number;
   /** Highest capacity of its executors (Storm shows the busiest). */
   capacity: number;
+  /** Spouts: complete latency; bolts: execute latency (per-batch means). */
+  completeLatencyPercentiles: Percentiles;
+  executeLatencyPercentiles: Percentiles;
+  /** Time its executors spent parked by backpressure (ms, summed). */
+  backpressureMs: number;
   lastError: string;
   errorHost: string;
   errorPort: number | null;
@@ -54,8 +82,13 @@ export function summarizeComponents(
   return components.map(({ id, type, executors, tasks }) => {
     const mine = stats.filter((s) => s.component === id);
     let emitted = 0, transferred = 0, acked = 0, failed = 0, executed = 0;
-    let executeMs = 0, processMs = 0, processCount = 0, completeMs = 0, capacity = 0, busyExecuted = 0;
+    let executeMs = 0, processMs = 0, processCount = 0, completeMs = 0, capacity = 0, busyExecuted = 0, backpressureMs = 0;
+    const completeHist = new Histogram();
+    const executeHist = new Histogram();
     for (const s of mine) {
+      if (s.completeHistogram) completeHist.merge(Histogram.fromSparse(s.completeHistogram));
+      if (s.executeHistogram) executeHist.merge(Histogram.fromSparse(s.executeHistogram));
+      backpressureMs += typeof s.backpressureMs === 'number' ? s.backpressureMs : 0;
       emitted += total(s.emitted, isSystemStream);
       transferred += total(s.transferred, isSystemStream);
       acked += total(s.acked);
@@ -88,6 +121,9 @@ export function summarizeComponents(
       processLatency: round3(type === 'bolt' ? processLatency : 0),
       completeLatency: round3(type === 'spout' && acked > 0 ? completeMs / acked : 0),
       capacity: round3(capacity),
+      completeLatencyPercentiles: percentiles(type === 'spout' ? completeHist : new Histogram()),
+      executeLatencyPercentiles: percentiles(type === 'bolt' ? executeHist : new Histogram()),
+      backpressureMs: Math.round(backpressureMs),
       lastError: last ? last.error : '',
       errorHost: last ? last.host : '',
       errorPort: last ? last.port : null,
@@ -116,6 +152,86 @@ export function completeLatencyHistogram(stats: readonly ExecutorStats[]): Histo
   const h = new Histogram();
   for (const s of stats) if (s.completeHistogram) h.merge(Histogram.fromSparse(s.completeHistogram));
   return h;
+}
+
+export function percentiles(h: Histogram): Percentiles {
+  return { p50: round3(h.percentileMs(50)), p90: round3(h.percentileMs(90)), p99: round3(h.percentileMs(99)), p999: round3(h.percentileMs(99.9)) };
+}
+
+/**
+ * The optional figures of async, windowed and stateful bolts over executors: counts and sizes
+ * summed, durations and the txid the highest, the watermark the lowest (the component's progress).
+ * Undefined where no executor reports them.
+ */
+export function summarizeExtras(stats: readonly ExecutorStats[]): ExtraSummary {
+  const out: ExtraSummary = {};
+  for (const s of stats) {
+    if (typeof s.inflight === 'number') out.inflight = (out.inflight ?? 0) + s.inflight;
+    if (typeof s.asyncTimedOut === 'number') out.asyncTimedOut = (out.asyncTimedOut ?? 0) + s.asyncTimedOut;
+    const w = s.windows;
+    if (w && typeof w === 'object') {
+      const o = (out.windows ??= { open: 0, buffered: 0, watermarkMs: null, late: 0, lateDropped: 0 });
+      o.open += w.open;
+      o.buffered += w.buffered;
+      o.late += w.late;
+      o.lateDropped += w.lateDropped;
+      if (typeof w.watermarkMs === 'number') o.watermarkMs = o.watermarkMs === null ? w.watermarkMs : Math.min(o.watermarkMs, w.watermarkMs);
+    }
+    const c = s.checkpoint;
+    if (c && typeof c === 'object') {
+      const o = (out.checkpoint ??= { txid: 0, durationMs: 0, sizeBytes: 0, alignmentMs: 0, heldTuples: 0, failed: 0 });
+      o.txid = Math.max(o.txid, c.txid);
+      o.durationMs = Math.max(o.durationMs, c.durationMs);
+      o.alignmentMs = Math.max(o.alignmentMs, c.alignmentMs);
+      o.sizeBytes += c.sizeBytes;
+      o.heldTuples += c.heldTuples;
+      o.failed += c.failed;
+    }
+  }
+  return out;
+}
+
+/**
+ * User metrics over executors (tasks and workers): counters, meters and histograms summed, gauges
+ * over every task's latest value. `spanSecs` (a window's length) gives meters their rate.
+ */
+export function summarizeUserMetrics(stats: readonly ExecutorStats[], spanSecs: number | null): UserMetricSummary[] {
+  const counts = new Map<string, { type: 'counter' | 'meter'; count: number }>();
+  const hists = new Map<string, { h: Histogram; sum: number; count: number }>();
+  const gauges = new Map<string, number[]>();
+  for (const s of stats) {
+    for (const [name, m] of Object.entries(s.metrics ?? {})) {
+      if (m.type === 'counter' || m.type === 'meter') {
+        const c = counts.get(name) ?? { type: m.type, count: 0 };
+        c.count += m.count;
+        counts.set(name, c);
+      } else if (m.type === 'histogram') {
+        const h = hists.get(name) ?? { h: new Histogram(), sum: 0, count: 0 };
+        h.h.merge(Histogram.fromSparse(m.hist));
+        h.sum += m.sum;
+        h.count += m.count;
+        hists.set(name, h);
+      } else if (m.type === 'gauge') {
+        const list = gauges.get(name) ?? [];
+        for (const v of Object.values(m.values)) if (typeof v === 'number' && Number.isFinite(v)) list.push(v);
+        gauges.set(name, list);
+      }
+    }
+  }
+  const out: UserMetricSummary[] = [];
+  for (const [name, c] of counts) {
+    out.push(c.type === 'counter' ? { name, type: 'counter', count: c.count } : { name, type: 'meter', count: c.count, ratePerSec: spanSecs && spanSecs > 0 ? round3(c.count / spanSecs) : null });
+  }
+  for (const [name, { h, sum, count }] of hists) {
+    // Values are recorded in the metric's own unit through the µs-scaled histogram.
+    const at = (p: number): number => round3(h.percentileMs(p) * 1000);
+    out.push({ name, type: 'histogram', count, mean: count > 0 ? round3(sum / count) : 0, max: round3(h.maxUs), p50: at(50), p90: at(90), p99: at(99), p999: at(99.9) });
+  }
+  for (const [name, values] of gauges) {
+    const total = values.reduce((a, b) => a + b, 0);
+    out.push({ name, type: 'gauge', value: round3(total), min: values.length ? Math.min(...values) : 0, max: values.length ? Math.max(...values) : 0, mean: values.length ? round3(total / values.length) : 0, tasks: values.length });
+  }
+  return out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }
 
 function round3(x: number): number {

@@ -35,7 +35,8 @@ import type { BundleProbe } from './bundle-probe';
 import type { BundleStore } from './bundle-store';
 import { WorkerLiveness } from './liveness';
 import { idCounter, newTopologyId } from './names';
-import { NimbusReadSide } from './read-side';
+import { NimbusReadSide, type PageOptions } from './read-side';
+import { StatsStore } from './stats/store';
 import { schedule, slotKey } from './scheduler';
 import { SerialQueue } from './serial-queue';
 import { BundleClaims, checkSubmission, draftRecord } from './submission';
@@ -82,6 +83,7 @@ export class Nimbus {
   private readonly ops = new SerialQueue(OPS_PENDING_MAX);
   private readonly liveness: WorkerLiveness;
   private readonly reads: NimbusReadSide;
+  private readonly stats = new StatsStore();
   private readonly pendingTimers = new Map<string, TimerHandle>();
   private readonly claims = new BundleClaims();
   private monitorTimer: TimerHandle | null = null;
@@ -120,6 +122,7 @@ export class Nimbus {
       state: this.state,
       table: this.table,
       liveness: this.liveness,
+      stats: this.stats,
       clock: this.clock,
       config: this.config,
       self: () => ({ ...this.address, startedAtMs: this.startedAtMs }),
@@ -243,17 +246,16 @@ export class Nimbus {
     return this.ready(() => this.reads.topologySummary());
   }
 
-  topologyPage(nameOrId: string, options: { includeSystem?: boolean } = {}): Promise<NimbusTopologyPage> {
+  topologyPage(nameOrId: string, options: PageOptions = {}): Promise<NimbusTopologyPage> {
     return this.ready(() => this.reads.topologyPage(nameOrId, options));
   }
 
-  componentPage(nameOrId: string, componentId: string): Promise<ComponentPage> {
-    return this.ready(() => this.reads.componentPage(nameOrId, componentId));
+  componentPage(nameOrId: string, componentId: string, options: PageOptions = {}): Promise<ComponentPage> {
+    return this.ready(() => this.reads.componentPage(nameOrId, componentId, options));
   }
 
-  visualization(nameOrId: string): VisualizationPage {
-    this.checkReady();
-    return this.reads.visualization(nameOrId);
+  visualization(nameOrId: string): Promise<VisualizationPage> {
+    return this.ready(() => this.reads.visualization(nameOrId));
   }
 
   /** The daemon configuration, secrets replaced by `<redacted>`. */
@@ -363,6 +365,7 @@ export class Nimbus {
     this.clearPending(topologyId);
     this.table.delete(topologyId);
     this.liveness.forget(topologyId);
+    this.stats.forget(topologyId);
     this.logger.info({ topologyId }, 'topology removed');
     await this.deleteBundleIfUnused(t.record.bundleHash);
     // Its slots are free now.
@@ -432,7 +435,7 @@ export class Nimbus {
     const now = this.clock.now();
     const wallNow = this.clock.wallNow();
     for (const t of this.table.all()) {
-      if (t.assignment) this.liveness.observe(t.assignment, await this.state.getWorkerBeats(t.record.id), now, wallNow);
+      if (t.assignment) this.reads.observe(t, await this.state.getWorkerBeats(t.record.id));
     }
     for (const t of this.table.all()) {
       if (t.record.pending && t.record.pending.dueMs <= wallNow) await this.apply(t.record.id, { type: 'timeout' });

@@ -7,18 +7,26 @@ import type { ClusterState } from '../common/cluster-state/cluster-state';
 import type { WorkerBeat } from '../common/cluster-state/types';
 import type { DaemonConfig } from '../common/config';
 import { squallError } from '../common/errors';
-import type { ClusterSummary, ComponentPage, NimbusSummaryEntry, SupervisorSummaryEntry, TopologySummaryEntry, VisualizationPage } from '../common/protocol/rest';
+import type { ClusterSummary, ComponentPage, NimbusSummaryEntry, StatsWindowId, SupervisorSummaryEntry, TopologySummaryEntry, VisualizationPage } from '../common/protocol/rest';
 import { prettyUptime, redactSecrets, secondsBetween } from './format';
 import type { WorkerLiveness, WorkerState } from './liveness';
 import { slotKey } from './scheduler';
 import type { TopologyTable, Tracked } from './topology-table';
 import { squallVersion } from '../common/version';
-import { componentPage, schedulerNote, topologyPage, topologySummaryEntry, visualization, type NimbusTopologyPage, type TopologySnapshot } from './views';
+import type { StatsStore } from './stats/store';
+import { componentPage, schedulerNote, topologyPage, topologySummaryEntry, visualization, type NimbusTopologyPage, type TopologySnapshot, type WorkerFacts } from './views';
+
+/** What a page shows: `?sys=true` adds system components; `?window=` picks the stats window. */
+export interface PageOptions {
+  includeSystem?: boolean;
+  window?: StatsWindowId;
+}
 
 export interface ReadSideDeps {
   state: ClusterState;
   table: TopologyTable;
   liveness: WorkerLiveness;
+  stats: StatsStore;
   clock: Clock;
   config: DaemonConfig;
   /** Where Nimbus serves and since when (its monotonic clock). */
@@ -99,20 +107,21 @@ export class NimbusReadSide {
     );
   }
 
-  async topologyPage(nameOrId: string, options: { includeSystem?: boolean } = {}): Promise<NimbusTopologyPage> {
-    return topologyPage(await this.snapshot(nameOrId), options);
+  async topologyPage(nameOrId: string, options: PageOptions = {}): Promise<NimbusTopologyPage> {
+    return topologyPage(await this.snapshot(nameOrId, options.window), options);
   }
 
-  async componentPage(nameOrId: string, componentId: string): Promise<ComponentPage> {
-    const snap = await this.snapshot(nameOrId);
+  async componentPage(nameOrId: string, componentId: string, options: PageOptions = {}): Promise<ComponentPage> {
+    const snap = await this.snapshot(nameOrId, options.window);
     const page = componentPage(snap, componentId);
     if (!page) throw squallError('ERR_COMPONENT_NOT_FOUND', `no component "${componentId}" in topology ${snap.record.id}`);
     return page;
   }
 
-  visualization(nameOrId: string): VisualizationPage {
-    const t = this.deps.table.find(nameOrId);
-    return visualization(t.record, t.layout);
+  async visualization(nameOrId: string): Promise<VisualizationPage> {
+    const snap = await this.snapshot(nameOrId);
+    const now = this.deps.clock.now();
+    return visualization(snap.record, snap.layout, this.deps.stats.recentStats(snap.record.id, now), snap.statsOf(':all-time').map((p) => p.stats));
   }
 
   /** The daemon configuration, secrets replaced by `<redacted>`. */
@@ -125,16 +134,37 @@ export class NimbusReadSide {
     return t.assignment ? liveness.states(t.assignment, clock.now(), clock.wallNow()) : new Map();
   }
 
-  private async snapshot(nameOrId: string): Promise<TopologySnapshot> {
+  private async snapshot(nameOrId: string, window?: StatsWindowId): Promise<TopologySnapshot> {
     const t = this.deps.table.find(nameOrId);
     const [beats, errors] = await Promise.all([this.deps.state.getWorkerBeats(t.record.id), this.deps.state.getErrors(t.record.id)]);
     // The page shows these beats: judge liveness by them too, not only by the last monitor round's.
     this.observe(t, beats);
-    return { record: t.record, layout: t.layout, assignment: t.assignment, workerStates: this.workerStates(t), beats, errors, nowMs: this.deps.clock.wallNow() };
+    const id = t.record.id;
+    const workers = new Map<string, WorkerFacts>();
+    for (const [key, w] of this.deps.stats.workers(id)) workers.set(key, { pid: w.pid, uptimeSecs: w.uptimeSecs, rssBytes: w.rssBytes });
+    return {
+      record: t.record,
+      layout: t.layout,
+      assignment: t.assignment,
+      workerStates: this.workerStates(t),
+      statsOf: (w) => this.deps.stats.executorStats(id, w, this.deps.clock.now()),
+      workers,
+      errors,
+      nowMs: this.deps.clock.wallNow(),
+      window,
+    };
   }
 
-  private observe(t: Tracked, beats: readonly WorkerBeat[]): void {
-    if (t.assignment) this.deps.liveness.observe(t.assignment, beats, this.deps.clock.now(), this.deps.clock.wallNow());
+  /** Liveness from beats, and their stats into the store (executors placed on the beating worker). */
+  observe(t: Tracked, beats: readonly WorkerBeat[]): void {
+    if (!t.assignment) return;
+    const now = this.deps.clock.now();
+    this.deps.liveness.observe(t.assignment, beats, now, this.deps.clock.wallNow());
+    const placed = new Set(t.assignment.executors.map((e) => `${slotKey(e.node, e.port)}#${e.start}-${e.end}`));
+    for (const beat of beats) {
+      const key = slotKey(beat.node, beat.port);
+      this.deps.stats.ingest({ ...beat, incarnation: String(beat.pid) }, now, (s) => placed.has(`${key}#${s.start}-${s.end}`));
+    }
   }
 
   private uptimeSecs(): number {

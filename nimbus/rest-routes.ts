@@ -4,6 +4,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { squallError } from '../common/errors';
+import { parseStatsWindow } from '../common/protocol/rest';
 import type { TopologyConfig } from '../common/topology';
 import type { Nimbus } from './nimbus';
 import { mediaType, parseJsonBody, readBody } from './rest-http';
@@ -158,9 +159,13 @@ export const ROUTES: readonly Route[] = [
   route('GET', 'supervisor/summary', false, async (c) => ok({ supervisors: await c.nimbus.supervisorSummary() })),
   route('GET', 'nimbus/summary', false, async (c) => ok({ nimbuses: c.nimbus.nimbusSummary() })),
   route('GET', 'topology/summary', false, async (c) => ok({ topologies: await c.nimbus.topologySummary() })),
-  route('GET', 'topology/:id', false, async (c) => ok(await c.nimbus.topologyPage(c.params.id, { includeSystem: c.query.get('sys') === 'true' }))),
-  route('GET', 'topology/:id/component/:component', false, async (c) => ok(await c.nimbus.componentPage(c.params.id, c.params.component))),
-  route('GET', 'topology/:id/visualization', false, async (c) => ok(c.nimbus.visualization(c.params.id))),
+  route('GET', 'topology/:id', false, async (c) =>
+    ok(await c.nimbus.topologyPage(c.params.id, { includeSystem: c.query.get('sys') === 'true', window: parseStatsWindow(c.query.get('window')) })),
+  ),
+  route('GET', 'topology/:id/component/:component', false, async (c) =>
+    ok(await c.nimbus.componentPage(c.params.id, c.params.component, { window: parseStatsWindow(c.query.get('window')) })),
+  ),
+  route('GET', 'topology/:id/visualization', false, async (c) => ok(await c.nimbus.visualization(c.params.id))),
   route('POST', 'topology/:id/activate', true, async (c) => {
     await readJson(c);
     return ok(await c.nimbus.activate(c.params.id));

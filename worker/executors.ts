@@ -60,7 +60,7 @@ export class BoltExecutor extends ExecutorBase {
       task.execute(tuple);
       n++;
     }
-    if (n > 0) this.stats.addBusy(hrNow() - t0);
+    if (n > 0) this.stats.addBusy(hrNow() - t0, n);
     return n;
   }
 

@@ -524,6 +524,7 @@ export class WorkerRuntime implements Delivery, TaskHost {
       for (const ex of this.ackerExecutors) work += ex.run();
       for (const ex of this.spouts) work += ex.drainAcks();
       this.opts.remote?.flush();
+      this.trackBackpressure();
     } catch (err) {
       // user code errors are caught per tuple; anything here is ours, and must not stop the loop
       this.logger.error({ err }, 'worker loop error');
@@ -538,6 +539,13 @@ export class WorkerRuntime implements Delivery, TaskHost {
       }, IDLE_POLL_MS);
     }
   };
+
+  /** One clock read per turn: which executors are parked by a full downstream queue. */
+  private trackBackpressure(): void {
+    const now = performance.now();
+    for (const b of this.bolts) b.stats.trackParked(!b.inbox.isEmpty() && b.blocked(), now);
+    for (const s of this.spouts) s.stats.trackParked(s.active && s.blocked(), now);
+  }
 
   private hasQueuedInput(): boolean {
     for (const b of this.bolts) if (b.ready()) return true;
@@ -594,9 +602,8 @@ export class WorkerRuntime implements Delivery, TaskHost {
     const realNow = performance.now();
     const out = this.executors.map((ex) => {
       ex.stats.rollCapacity(realNow);
-      const s = ex.stats.snapshot(now);
-      if (ex instanceof SpoutExecutor) s.completeHistogram = ex.stats.complete.toSparse();
-      else if (ex instanceof BoltExecutor) {
+      const s = ex.stats.snapshot(now, realNow);
+      if (ex instanceof BoltExecutor) {
         const windows = this.windowing.stats(ex.start, ex.end);
         if (windows !== undefined) s.windows = windows;
       }

@@ -52,9 +52,32 @@ export class ExecutorStatsCollector {
     this.windowStartMs = startedMs;
   }
 
-  addBusy(ms: number): void {
+  /** Execute latency of bolts, one entry per tuple at its batch's mean (recorded per batch). */
+  readonly execute = new Histogram();
+  /** Time parked by backpressure, closed periods; `parkedSinceMs` is the open one (-1: none). */
+  backpressureMs = 0;
+  private parkedSinceMs = -1;
+
+  /** Busy time of a batch; with `tuples`, also the batch's mean into the execute histogram. */
+  addBusy(ms: number, tuples = 0): void {
     this.executeMsTotal += ms;
     this.windowBusyMs += ms;
+    if (tuples > 0) this.execute.recordManyUs((ms * 1000) / tuples, tuples);
+  }
+
+  /** Called once per loop turn: whether the executor is parked (has work, a queue it feeds is full). */
+  trackParked(parked: boolean, nowMs: number): void {
+    if (parked) {
+      if (this.parkedSinceMs < 0) this.parkedSinceMs = nowMs;
+    } else if (this.parkedSinceMs >= 0) {
+      this.backpressureMs += nowMs - this.parkedSinceMs;
+      this.parkedSinceMs = -1;
+    }
+  }
+
+  /** Backpressure time including a period still open at `nowMs`. */
+  backpressureMsAt(nowMs: number): number {
+    return this.backpressureMs + (this.parkedSinceMs >= 0 ? Math.max(0, nowMs - this.parkedSinceMs) : 0);
   }
 
   /**
@@ -93,7 +116,8 @@ export class ExecutorStatsCollector {
     return out;
   }
 
-  snapshot(nowMs: number): ExecutorStats {
+  /** Cumulative stats; `realNowMs` is the loop's clock (performance.now), for backpressure time. */
+  snapshot(nowMs: number, realNowMs = nowMs): ExecutorStats {
     const byInput = this.kind === 'bolt';
     const s: ExecutorStats = {
       component: this.component,
@@ -111,11 +135,14 @@ export class ExecutorStatsCollector {
       completeMsTotal: this.completeMsTotal,
       capacity: this.lastCapacity,
       uptimeSecs: Math.max(0, Math.floor((nowMs - this.startedMs) / 1000)),
+      backpressureMs: this.backpressureMsAt(realNowMs),
     };
     if (this.asyncSeen) {
       s.inflight = this.inflight;
       s.asyncTimedOut = this.asyncTimedOut;
     }
+    if (this.kind === 'spout') s.completeHistogram = this.complete.toSparse();
+    else if (this.execute.total > 0) s.executeHistogram = this.execute.toSparse();
     return s;
   }
 }

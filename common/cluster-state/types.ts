@@ -96,6 +96,13 @@ export interface ExecutorStats {
   completeMsTotal: number;
   /** Spouts: complete-latency histogram, sparse [bucket, count] pairs (common/histogram.ts). */
   completeHistogram?: number[];
+  /**
+   * Bolts: execute-latency histogram, sparse pairs; one entry per tuple at its batch's mean
+   * execute time (measured per batch, never per tuple).
+   */
+  executeHistogram?: number[];
+  /** Time (ms) the executor spent parked by backpressure: it had work but a queue it feeds was full. */
+  backpressureMs?: number;
   /** Fraction of the last window the executor spent executing (0..1+). */
   capacity: number;
   uptimeSecs: number;
@@ -118,7 +125,20 @@ export interface ExecutorStats {
    * checkpoint and the checkpoints aborted.
    */
   checkpoint?: { txid: number; durationMs: number; sizeBytes: number; alignmentMs: number; heldTuples: number; failed: number };
+  /** User metrics (Storm metrics v2: context.register*), summed over the executor's tasks. */
+  metrics?: Record<string, UserMetricStats>;
 }
+
+/**
+ * One user metric of an executor, cumulative since its worker started. Counters and meters count;
+ * histograms keep a sparse log-linear histogram (common/histogram.ts, values in the metric's own
+ * unit) with their count and sum; gauges keep each task's latest value.
+ */
+export type UserMetricStats =
+  | { type: 'counter'; count: number }
+  | { type: 'meter'; count: number }
+  | { type: 'histogram'; count: number; sum: number; hist: number[] }
+  | { type: 'gauge'; values: Record<string, number> };
 
 /** `/workerbeats/<topologyId>/<node>-<port>`. */
 export interface WorkerBeat {

@@ -1,4 +1,5 @@
-import type { ComponentSummary } from '../stats-summary';
+import { squallError } from '../errors';
+import type { ComponentSummary, ExtraSummary, UserMetricSummary } from '../stats-summary';
 import type { ExecutorStats, TopologyStatus } from '../cluster-state/types';
 import type { CheckpointSummary } from '../checkpoint-stats';
 
@@ -62,9 +63,42 @@ export interface TopologySummaryEntry {
   schedulerDisplayResource?: string;
 }
 
-export interface WindowStats {
-  window: ':all-time';
-  windowPretty: 'All time';
+/** Storm UI's stats windows: `?window=` takes these; `:all-time` is the default. */
+export type StatsWindowId = '600' | '10800' | '86400' | ':all-time';
+
+export const STATS_WINDOWS: ReadonlyArray<{ window: StatsWindowId; windowPretty: string; secs: number | null }> = [
+  { window: '600', windowPretty: '10m 0s', secs: 600 },
+  { window: '10800', windowPretty: '3h 0m 0s', secs: 10800 },
+  { window: '86400', windowPretty: '1d 0h 0m 0s', secs: 86400 },
+  { window: ':all-time', windowPretty: 'All time', secs: null },
+];
+
+/** `?window=` → a window id (absent or empty: all time); anything else is ERR_BODY_INVALID. */
+export function parseStatsWindow(raw: string | null): StatsWindowId {
+  if (raw === null || raw === '') return ':all-time';
+  const found = STATS_WINDOWS.find((w) => w.window === raw);
+  if (!found) throw squallError('ERR_BODY_INVALID', `window must be one of ${STATS_WINDOWS.map((w) => w.window).join(', ')} (got ${JSON.stringify(raw.slice(0, 40))})`);
+  return found.window;
+}
+
+/** Percentile fields beside a Storm mean latency field, in ms with 3 decimals (Storm's format). */
+export interface CompletePercentileFields {
+  completeLatencyP50: string;
+  completeLatencyP90: string;
+  completeLatencyP99: string;
+  completeLatencyP999: string;
+}
+
+export interface ExecutePercentileFields {
+  executeLatencyP50: string;
+  executeLatencyP90: string;
+  executeLatencyP99: string;
+  executeLatencyP999: string;
+}
+
+export interface WindowStats extends CompletePercentileFields {
+  window: StatsWindowId;
+  windowPretty: string;
   emitted: number;
   transferred: number;
   completeLatency: string;
@@ -72,7 +106,7 @@ export interface WindowStats {
   failed: number;
 }
 
-export interface SpoutEntry {
+export interface SpoutEntry extends CompletePercentileFields {
   spoutId: string;
   encodedSpoutId: string;
   executors: number;
@@ -89,7 +123,10 @@ export interface SpoutEntry {
   errorLapsedSecs: number | null;
 }
 
-export interface BoltEntry {
+/** Optional figures aggregated per component (async, windowed, stateful bolts; user metrics). */
+export type ComponentExtras = ExtraSummary;
+
+export interface BoltEntry extends ExecutePercentileFields, ComponentExtras {
   boltId: string;
   encodedBoltId: string;
   executors: number;
@@ -102,6 +139,8 @@ export interface BoltEntry {
   executeLatency: string;
   processLatency: string;
   capacity: string;
+  /** Time its executors spent parked by backpressure in the window (ms, summed). */
+  backpressureMs: number;
   lastError: string;
   errorHost: string;
   errorPort: number | null;
@@ -136,6 +175,10 @@ export interface TopologyPage {
   owner: string;
   msgTimeout: number;
   bundleHash: string;
+  /** The window the spouts and bolts tables cover (`?window=`). */
+  window: StatsWindowId;
+  windowPretty: string;
+  /** Every window: 10 m, 3 h, 1 d, all time (Storm's order). */
   topologyStats: WindowStats[];
   spouts: SpoutEntry[];
   bolts: BoltEntry[];
@@ -151,7 +194,7 @@ export interface TopologyPage {
 /** Component name under which supervisors report worker start failures. */
 export const WORKER_ERRORS_COMPONENT = '__worker';
 
-export interface ExecutorEntry {
+export interface ExecutorEntry extends CompletePercentileFields, ExecutePercentileFields, ComponentExtras {
   id: string;
   encodedId: string;
   host: string;
@@ -170,9 +213,35 @@ export interface ExecutorEntry {
   capacity: string;
   /** Checkpointed topologies: this executor's last checkpoint (ExecutorStats.checkpoint). */
   checkpoint?: NonNullable<ExecutorStats['checkpoint']>;
+  backpressureMs: number;
+  /** User metrics of this executor (its tasks), over the window. */
+  metrics: UserMetricSummary[];
 }
 
-export interface ComponentPage {
+/** One row of Storm's `spoutSummary` / `boltStats`: the component over one window. */
+export interface ComponentWindowStats extends CompletePercentileFields, ExecutePercentileFields {
+  window: StatsWindowId;
+  windowPretty: string;
+  emitted: number;
+  transferred: number;
+  acked: number;
+  failed: number;
+  executed: number;
+  completeLatency: string;
+  executeLatency: string;
+  processLatency: string;
+  capacity: string;
+}
+
+/** A latency distribution for a chart: non-empty histogram buckets (upper bound ms, count). */
+export interface LatencyDistribution {
+  /** 'complete' for spouts, 'execute' for bolts (per-batch means). */
+  kind: 'complete' | 'execute';
+  count: number;
+  buckets: Array<{ upperMs: number; count: number }>;
+}
+
+export interface ComponentPage extends ComponentExtras {
   id: string;
   encodedId: string;
   name: string;
@@ -180,15 +249,50 @@ export interface ComponentPage {
   componentType: 'spout' | 'bolt';
   executors: number;
   tasks: number;
+  /** The window of `summary`, `executorStats`, the input/output stats, metrics and distribution. */
+  window: StatsWindowId;
+  windowPretty: string;
   summary: ComponentSummary;
+  /** Storm's per-window rows: `spoutSummary` for spouts, `boltStats` for bolts (every window). */
+  spoutSummary?: ComponentWindowStats[];
+  boltStats?: ComponentWindowStats[];
   executorStats: ExecutorEntry[];
   componentErrors: Array<{ error: string; errorHost: string; errorPort: number; errorTime: number; errorLapsedSecs: number }>;
-  inputStats?: Array<{ component: string; stream: string; grouping: string }>;
-  outputStats?: Array<{ stream: string; fields: string[]; direct: boolean }>;
+  inputStats?: Array<{ component: string; stream: string; grouping: string; executed: number; acked: number; failed: number }>;
+  outputStats?: Array<{ stream: string; fields: string[]; direct: boolean; emitted: number; transferred: number }>;
+  /** User metrics (context.register*), aggregated over tasks and workers. */
+  metrics: UserMetricSummary[];
+  latencyDistribution: LatencyDistribution;
+}
+
+/** An edge of the graph: a subscription, with its current rate. */
+export interface VisualizationInput {
+  component: string;
+  stream: string;
+  grouping: string;
+  /** Tuples the subscriber executed from this input per second, over the recent rate span. */
+  tuplesPerSec: number;
 }
 
 export interface VisualizationPage {
-  components: Record<string, { type: 'spout' | 'bolt'; parallelism: number; inputs: Array<{ component: string; stream: string; grouping: string }> }>;
+  /** Seconds the rates cover (the newest buckets of the 10-minute window). */
+  rateWindowSecs: number;
+  components: Record<
+    string,
+    {
+      type: 'spout' | 'bolt';
+      parallelism: number;
+      inputs: VisualizationInput[];
+      /** Emitted per second (all its streams), over the rate span. */
+      emittedPerSec: number;
+      /** Per output stream: emitted per second. */
+      streams: Record<string, number>;
+      /** Bolts: busiest executor's capacity (latest); spouts: '0.000'. */
+      capacity: string;
+      /** Spouts: complete latency; bolts: execute latency (ms, all time). */
+      latency: string;
+    }
+  >;
 }
 
 export interface OperationResult {

@@ -349,7 +349,16 @@ describe('Nimbus', () => {
       await h.beat(id, 's1', 6701, 1, [executorStats('words', 7, 7, 'spout', { emitted: 1000 })]);
       const page = await h.nimbus.topologyPage('wc');
       expect(page).toMatchObject({ id, name: 'wc', status: 'ACTIVE', workersTotal: 2, executorsTotal: 6, tasksTotal: 8, msgTimeout: 30 });
-      expect(page.topologyStats).toEqual([{ window: ':all-time', windowPretty: 'All time', emitted: 15, transferred: 15, completeLatency: '2.000', acked: 14, failed: 0 }]);
+      expect(page.topologyStats.map((w) => [w.window, w.windowPretty])).toEqual([
+        ['600', '10m 0s'],
+        ['10800', '3h 0m 0s'],
+        ['86400', '1d 0h 0m 0s'],
+        [':all-time', 'All time'],
+      ]);
+      expect(page).toMatchObject({ window: ':all-time', windowPretty: 'All time' });
+      expect(page.topologyStats[3]).toMatchObject({ window: ':all-time', windowPretty: 'All time', emitted: 15, transferred: 15, completeLatency: '2.000', acked: 14, failed: 0 });
+      // These workers had run 12 s when first heard of: their counts predate the windows' buckets.
+      expect(page.topologyStats[0]).toMatchObject({ emitted: 0, acked: 0 });
       expect(page.spouts).toEqual([expect.objectContaining({ spoutId: 'words', executors: 2, tasks: 2, emitted: 15, acked: 14, completeLatency: '2.000' })]);
       expect(page.bolts).toEqual([expect.objectContaining({ boltId: 'count', executors: 2, tasks: 4, executed: 15, capacity: '0.250' })]);
       expect((await h.nimbus.topologyPage('wc', { includeSystem: true })).bolts.map((b) => b.boltId)).toEqual(['count', '__acker']);
@@ -364,10 +373,10 @@ describe('Nimbus', () => {
         ['[5-6]', 7, at(5).node, at(5).port],
       ]);
       await rejectsWithCode(h.nimbus.componentPage(id, 'nope'), 'ERR_COMPONENT_NOT_FOUND');
-      expect(h.nimbus.visualization(id)).toEqual({
+      expect(await h.nimbus.visualization(id)).toMatchObject({
         components: {
-          words: { type: 'spout', parallelism: 2, inputs: [] },
-          count: { type: 'bolt', parallelism: 2, inputs: [{ component: 'words', stream: 'default', grouping: 'fields' }] },
+          words: { type: 'spout', parallelism: 2, inputs: [], streams: { default: 0 }, emittedPerSec: 0 },
+          count: { type: 'bolt', parallelism: 2, inputs: [{ component: 'words', stream: 'default', grouping: 'fields', tuplesPerSec: 0 }], capacity: '0.250' },
         },
       });
     });
