@@ -169,11 +169,23 @@ describe('Nimbus REST API', () => {
         ['[8-8]', 's1.example'],
       ]);
       expect(await json(await fetch(`${c.url}/topology/wc/visualization`))).toEqual({
+        rateWindowSecs: 0,
         components: {
-          words: { type: 'spout', parallelism: 2, inputs: [] },
-          count: { type: 'bolt', parallelism: 2, inputs: [{ component: 'words', stream: 'default', grouping: 'fields' }] },
+          words: { type: 'spout', parallelism: 2, inputs: [], emittedPerSec: 0, streams: { default: 0 }, capacity: '0.000', latency: '0.000' },
+          count: {
+            type: 'bolt',
+            parallelism: 2,
+            inputs: [{ component: 'words', stream: 'default', grouping: 'fields', tuplesPerSec: 0 }],
+            emittedPerSec: 0,
+            streams: { default: 0 },
+            capacity: '0.000',
+            latency: '0.000',
+          },
         },
       });
+      expect(await json(await fetch(`${c.url}/topology/wc?window=600`))).toMatchObject({ window: '600', windowPretty: '10m 0s' });
+      expect(await json(await fetch(`${c.url}/topology/wc/component/count?window=86400`))).toMatchObject({ window: '86400', windowPretty: '1d 0h 0m 0s', boltStats: expect.any(Array) });
+      await expectError(fetch(`${c.url}/topology/wc?window=60`), 400, 'ERR_BODY_INVALID');
     });
 
     test('POST activate, deactivate, rebalance/:wait, kill/:wait', async () => {
