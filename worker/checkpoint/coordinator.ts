@@ -170,7 +170,7 @@ export class CheckpointCoordinator {
         this.onHello(from, a);
         return;
       case Ctl.Ready:
-        this.onReady(from, a, b);
+        this.onReady(from, a, b, c);
         return;
       case Ctl.Prepared:
         this.onPrepared(from, a, b);
@@ -203,7 +203,16 @@ export class CheckpointCoordinator {
     this.startRecovery(`task ${task} restarted`);
   }
 
-  private onReady(task: number, instance: number, epoch: number): void {
+  private onReady(task: number, instance: number, epoch: number, committed: number): void {
+    if (epoch > this.record.epoch || committed > this.record.committed) {
+      // a task is ahead of this coordinator's record (it was lost: a memory backend, or an
+      // embedded one on another machine): adopt its epoch and txid, then recover past them
+      if (this.saving) return;
+      this.record = { epoch: Math.max(epoch, this.record.epoch), committed: Math.max(committed, this.record.committed) };
+      this.txid = Math.max(this.txid, this.record.committed);
+      this.startRecovery(`task ${task} is ahead of the checkpoint record (epoch ${epoch}, committed ${committed})`);
+      return;
+    }
     if (epoch !== this.record.epoch) return;
     const known = this.instances.get(task);
     if (known !== undefined && known !== instance) return; // an old instance's late answer

@@ -138,7 +138,12 @@ export abstract class Participant {
    * anything newer), then run again in the new epoch. Idempotent per epoch.
    */
   recover(epoch: number, committedTxid: number): void {
-    if (this.closed || epoch < this.epoch) return;
+    if (this.closed) return;
+    if (epoch < this.epoch) {
+      // a coordinator behind us (its record was lost): tell it where we are, so it catches up
+      if (this.ready) this.sendReady();
+      return;
+    }
     if (epoch === this.epoch) {
       if (this.ready) this.sendReady();
       else if (!this.restoring) this.restore(epoch, committedTxid);
@@ -196,7 +201,7 @@ export abstract class Participant {
   }
 
   private sendReady(): void {
-    this.host.control(Ctl.Ready, this.host.coordinatorTask, this.instance, this.epoch, 0, this.taskId);
+    this.host.control(Ctl.Ready, this.host.coordinatorTask, this.instance, this.epoch, this.committed, this.taskId);
   }
 
   /**

@@ -24,7 +24,7 @@ export const enum Ctl {
   Trigger = 18,
   /** coordinator → task: every task prepared txid; make it durable. [txid, epoch, 0] */
   Commit = 19,
-  /** task → coordinator: restored, running in the epoch. [instance, epoch, 0] */
+  /** task → coordinator: restored, running in the epoch. [instance, epoch, committed txid] */
   Ready = 20,
   /** task → coordinator: state of txid prepared (durable). [txid, epoch, 0] */
   Prepared = 21,

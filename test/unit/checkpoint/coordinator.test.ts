@@ -205,6 +205,26 @@ describe('CheckpointCoordinator', () => {
     ]);
   });
 
+  it('catches up with a task ahead of its record (the record was lost), and recovers past it', async () => {
+    const s = setup();
+    s.c.start();
+    await flush();
+    await s.store.completeAll();
+    s.take(Ctl.Recover);
+    // a task still running from before answers with its own epoch and committed txid
+    s.c.handle(Ctl.Ready, 2, 77, 9, 41);
+    await s.store.completeAll();
+    expect(s.store.record).toEqual({ epoch: 10, committed: 41 });
+    expect(s.take(Ctl.Recover).map((m) => m.slice(1))).toEqual([
+      [1, 10, 41, 0],
+      [2, 10, 41, 0],
+      [3, 10, 41, 0],
+    ]);
+    for (const t of [1, 2, 3]) s.c.handle(Ctl.Ready, t, 100 + t, 10, 41);
+    s.clock.advance(100);
+    expect(s.take(Ctl.Trigger)).toEqual([[Ctl.Trigger, 1, 42, 10, 41]]);
+  });
+
   it('stops its timer on close', async () => {
     const s = await started();
     s.c.close();
