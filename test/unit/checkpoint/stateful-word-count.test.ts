@@ -147,3 +147,63 @@ describe('stateful word count, checkpointed', () => {
     expect(Object.fromEntries(counts)).toEqual(Object.fromEntries(expected));
   });
 });
+
+/** A stateful count whose execute is async: its update lands after a turn of the event loop. */
+const asyncFailOnce = { word: 'apple' as string | null };
+class AsyncCount extends BaseRichBolt {
+  private state!: KV;
+  private collector!: OutputCollector;
+  prepare(_c: unknown, _x: unknown, collector: OutputCollector): void {
+    this.collector = collector;
+  }
+  initState(state: KV): void {
+    this.state = state;
+  }
+  execute(t: Tuple): Promise<void> {
+    return new Promise<void>((resolve) => setImmediate(resolve)).then(() => {
+      const w = t.getString(0);
+      if (w === asyncFailOnce.word) {
+        asyncFailOnce.word = null;
+        throw new Error('async failure once');
+      }
+      this.state.put(w, ((this.state.get(w, 0) as number) ?? 0) + 1);
+      this.collector.ack(t);
+    });
+  }
+}
+
+describe('stateful async bolt, exactly-once', () => {
+  it('a barrier waits for the executions in flight, a rejection rolls back: the committed counts are exact', async () => {
+    const name = 'wc-async';
+    clearInterimMemory(name);
+    const clock = new ManualClock();
+    const cluster = new LocalCluster({ clock, seed: 13 });
+    const count = 300;
+    try {
+      const b = new TopologyBuilder();
+      b.setSpout('sentences', () => new SentenceGeneratorSpout({ count }), 2);
+      b.setBolt('split', () => new Split(), 2).shuffleGrouping('sentences');
+      b.setBolt('count', () => new AsyncCount(), 2).fieldsGrouping('split', ['word']);
+      await cluster.submitTopology(name, { 'topology.workers': 2, 'topology.processing.guarantee': 'exactly-once', 'topology.state.checkpoint.interval.ms': 100 }, b);
+      const runtimes = await cluster.workerRuntimes(name);
+      const expected = expectedWordCounts(count);
+      const total = [...expected.values()].reduce((a, x) => a + x, 0);
+      await until(() => {
+        clock.advance(50);
+        let sum = 0;
+        for (const v of committedCounts(runtimes).values()) sum += v;
+        return sum >= total;
+      }, 'every sentence counted');
+      const txid = committedTxid(runtimes);
+      await until(() => {
+        clock.advance(50);
+        return committedTxid(runtimes) >= txid + 2;
+      }, 'two more checkpoints');
+      expect(Object.fromEntries(committedCounts(runtimes))).toEqual(Object.fromEntries(expected));
+      expect(asyncFailOnce.word).toBeNull();
+      expect(runtimes.map((r) => r.checkpoints?.coordinatorStats()).find((c) => c)!.recoveries).toBeGreaterThanOrEqual(2);
+    } finally {
+      await cluster.close();
+    }
+  });
+});
