@@ -5,6 +5,7 @@ import { Participant, type ParticipantHost, type PauseGate } from './participant
 import { BARRIER, BarrierField, FailReason, ROLLBACK } from './protocol';
 import { CheckpointCollector, StatefulBoltExecutor, type StatefulBoltLike } from './stateful-bolt-executor';
 import { isSnapshottableWindows, StatefulWindowsAdapter } from './stateful-windows';
+import { HeldTuples } from './held-tuples';
 import type { StateRef } from './state-access';
 
 /** What a bolt participant needs from its worker beyond ParticipantHost. */
@@ -77,11 +78,7 @@ export class BoltParticipant extends Participant implements IBolt {
   private alignStartMs = 0;
   private abortedTxid = 0;
   private barrierCommitted = 0;
-  private held: TupleImpl[] = [];
-  private releaseAt = -1;
-  private retained: TupleImpl[] = [];
-  /** Channels with a tuple retained in the current release pass. */
-  private readonly retainedFrom: Uint8Array;
+  private readonly held: HeldTuples;
   private readonly releaseKey = { releasing: true };
   private readonly systemStart: number;
   private readonly tickIndex: number;
@@ -116,7 +113,7 @@ export class BoltParticipant extends Participant implements IBolt {
     this.stale = new Uint8Array(opts.taskCount);
     this.blocked = new Uint8Array(opts.taskCount);
     this.recv = new Float64Array(opts.taskCount);
-    this.retainedFrom = new Uint8Array(opts.taskCount);
+    this.held = new HeldTuples(opts.taskCount);
     this.systemStart = opts.systemStreamStart;
     this.tickIndex = opts.tickIndex;
     this.heldMax = opts.heldMax;
@@ -308,8 +305,8 @@ export class BoltParticipant extends Participant implements IBolt {
 
   private hold(t: TupleImpl): void {
     this.held.push(t);
-    this.stats.heldTuples = this.held.length;
-    if (this.held.length > this.heldMax && this.aligning !== 0) this.abortAlignment(this.aligning, FailReason.AlignmentOverflow);
+    this.stats.heldTuples = this.held.size;
+    if (this.held.size > this.heldMax && this.aligning !== 0) this.abortAlignment(this.aligning, FailReason.AlignmentOverflow);
   }
 
   /** Gives up aligning `txid` (the coordinator aborts it when a reason is given) and releases. */
@@ -327,61 +324,30 @@ export class BoltParticipant extends Participant implements IBolt {
   }
 
   private updateFast(): void {
-    this.fast = this.ready && this.staleCount === 0 && this.blockedCount === 0 && this.releaseAt < 0 && this.held.length === 0;
+    this.fast = this.ready && this.staleCount === 0 && this.blockedCount === 0 && !this.held.releasing && this.held.size === 0;
   }
 
   // ---- releasing held tuples ------------------------------------------------------------------
 
   private startRelease(): void {
-    if (this.held.length === 0) {
-      this.updateFast();
-      return;
-    }
-    if (this.releaseAt < 0) {
-      this.releaseAt = 0;
+    if (this.held.startRelease()) {
       this.pause.hold(this.releaseKey);
       this.host.releasing(this);
     }
+    this.updateFast();
   }
 
-  /**
-   * Runs up to `budget` held tuples, in order, while the queues the task feeds have room. A
-   * tuple from a channel blocked again (by a held later barrier) stays held, and so does every
-   * later tuple of that channel in this pass, so each channel keeps its order. True when done.
-   */
+  /** Runs up to `budget` held tuples (see HeldTuples); true when the release is over. */
   drainHeld(budget: number): boolean {
-    if (this.releaseAt < 0) return true;
-    const held = this.held;
-    let n = 0;
-    while (this.releaseAt < held.length && n < budget) {
-      if (!this.canDrain()) return false;
-      const t = held[this.releaseAt];
-      held[this.releaseAt++] = undefined as unknown as TupleImpl;
-      n++;
-      const src = t.sourceTask;
-      if (src > 0 && (this.blocked[src] !== 0 || this.retainedFrom[src] !== 0)) {
-        this.retainedFrom[src] = 1;
-        this.retained.push(t);
-      } else this.replay(t);
-      if (this.held !== held) return true; // a rollback dropped everything
-    }
-    if (this.releaseAt < held.length) return false;
-    // the pass is over: what was retained is held again, and released again at once if a
-    // snapshot during the pass unblocked its channel
-    const retained = this.retained;
-    this.retained = [];
-    let again = false;
-    for (const t of retained) {
-      this.retainedFrom[t.sourceTask] = 0;
-      if (this.blocked[t.sourceTask] === 0) again = true;
-    }
-    this.held = retained;
-    this.stats.heldTuples = retained.length;
-    if (again) {
-      this.releaseAt = 0;
-      return false;
-    }
-    this.releaseAt = -1;
+    if (!this.held.releasing) return true;
+    const done = this.held.drain(
+      budget,
+      () => this.canDrain(),
+      (src) => this.blocked[src] !== 0,
+      (t) => this.replay(t),
+    );
+    this.stats.heldTuples = this.held.size;
+    if (!done || this.held.releasing) return false;
     if (this.pause.release(this.releaseKey)) this.host.wake();
     this.updateFast();
     return true;
@@ -419,7 +385,6 @@ export class BoltParticipant extends Participant implements IBolt {
     if (how === 'rollback') this.stateful?.rollingBack();
     if (this.exactly) {
       // everything before each channel's rollback marker is pre-rollback: drop it
-      this.droppedStale += this.held.length - Math.max(0, this.releaseAt);
       this.dropHeld();
       for (const i of this.inputs) {
         this.stale[i] = 1;
@@ -431,10 +396,8 @@ export class BoltParticipant extends Participant implements IBolt {
   }
 
   private dropHeld(): void {
-    if (this.releaseAt >= 0 && this.pause.release(this.releaseKey)) this.host.wake();
-    this.held = [];
-    this.retained = [];
-    this.releaseAt = -1;
+    if (this.held.releasing && this.pause.release(this.releaseKey)) this.host.wake();
+    this.droppedStale += this.held.dropAll();
     this.stats.heldTuples = 0;
   }
 
