@@ -411,9 +411,15 @@ export class BoltTask extends TaskBase implements OutputCollector {
     else hold.hold(HELD_ACK, t);
   }
 
+  /**
+   * Where this task's acks go; a stateful bolt under at-least-once defers them to the commit of
+   * their checkpoint (worker/checkpoint/deferred-acks.ts). Null: straight to the ackers.
+   */
+  ackDelivery: Pick<Delivery, 'sendAck' | 'ackerFor'> | null = null;
+
   private sendAck(t: TupleImpl): void {
     if (t.root0 && this.host.tracking) {
-      const d = this.host.delivery;
+      const d = this.ackDelivery ?? this.host.delivery;
       d.sendAck(AckKind.Ack, d.ackerFor(t.root0), t.root0, t.edgeHi0 ^ t.ackHi, t.edgeLo0 ^ t.ackLo, 0);
       const m = t.moreAnchors;
       if (m !== null) for (let i = 0; i < m.length; i += 3) d.sendAck(AckKind.Ack, d.ackerFor(m[i]), m[i], m[i + 1] ^ t.ackHi, m[i + 2] ^ t.ackLo, 0);

@@ -1,9 +1,10 @@
 import { CHECKPOINT_STREAM_ID, type IBolt, type MaybePromise, type OutputCollector, type OutputFieldsDeclarer, type TopologyConfig, type TopologyContext, type Tuple, type TupleImpl } from '../../topology-api';
-import type { Backpressured } from '../routing';
+import type { Backpressured, Delivery } from '../routing';
 import type { BoltTask } from '../tasks';
 import { Participant, type ParticipantHost, type PauseGate } from './participant';
 import { BARRIER, BarrierField, FailReason, ROLLBACK } from './protocol';
-import { CheckpointCollector, StatefulBoltExecutor, type StatefulBoltLike } from './stateful-bolt-executor';
+import { FailReportingCollector, StatefulBoltExecutor, type StatefulBoltLike } from './stateful-bolt-executor';
+import { DeferredAcks } from './deferred-acks';
 import { isSnapshottableWindows, StatefulWindowsAdapter } from './stateful-windows';
 import { HeldTuples } from './held-tuples';
 import type { StateRef } from './state-access';
@@ -14,6 +15,8 @@ export interface BoltParticipantHost extends ParticipantHost {
   deliverSystem(task: BoltTask, tuple: TupleImpl): void;
   /** This participant holds tuples to release: drain it in the next turns. */
   releasing(p: BoltParticipant): void;
+  /** The worker's way to the ackers (deferred acks go out through it at the commit). */
+  readonly delivery: Pick<Delivery, 'sendAck' | 'ackerFor'>;
   /** Sends barriers and markers to every downstream task, with each channel's sent count. */
   forward(task: BoltTask, values: (count: number) => unknown[]): void;
 }
@@ -103,7 +106,12 @@ export class BoltParticipant extends Participant implements IBolt {
     if (opts.stateful) {
       // a stateful windowed bolt: its windows are checkpointed with its state
       const bolt = isSnapshottableWindows(opts.bolt) ? new StatefulWindowsAdapter(opts.bolt) : (opts.bolt as unknown as StatefulBoltLike);
-      this.stateful = new StatefulBoltExecutor(bolt, host.guarantee === 'at-least-once', onFail);
+      let deferred: DeferredAcks | null = null;
+      if (host.guarantee === 'at-least-once') {
+        deferred = new DeferredAcks(host.delivery);
+        opts.task.ackDelivery = deferred;
+      }
+      this.stateful = new StatefulBoltExecutor(bolt, deferred, onFail);
       this.inner = this.stateful;
     } else {
       this.stateful = null;
@@ -133,7 +141,7 @@ export class BoltParticipant extends Participant implements IBolt {
   // ---- IBolt ----------------------------------------------------------------------------------
 
   prepare(conf: Readonly<TopologyConfig>, context: TopologyContext, collector: OutputCollector): void {
-    const out = this.exactly && this.stateful === null ? new CheckpointCollector(collector, false, () => this.tupleFailed()) : collector;
+    const out = this.exactly && this.stateful === null ? new FailReportingCollector(collector, () => this.tupleFailed()) : collector;
     this.inner.prepare(conf, context, out);
   }
 

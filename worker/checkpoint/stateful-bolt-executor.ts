@@ -1,5 +1,6 @@
-import { isTwoPhaseCommitSink, type IBolt, type IComponent, type MaybePromise, type OutputCollector, type OutputFieldsDeclarer, type TopologyConfig, type TopologyContext, type Tuple, type TupleImpl } from '../../topology-api';
+import { isTwoPhaseCommitSink, type IBolt, type IComponent, type MaybePromise, type OutputCollector, type OutputFieldsDeclarer, type TopologyConfig, type TopologyContext, type Tuple } from '../../topology-api';
 import { whenSettled, type CheckpointedState } from './state-access';
+import type { DeferredAcks } from './deferred-acks';
 
 /** Storm's IStatefulBolt, duck-typed (a bundle carries its own copy of the API). */
 export interface StatefulBoltLike extends IComponent {
@@ -16,25 +17,14 @@ export interface StatefulBoltLike extends IComponent {
 }
 
 /**
- * The collector a bolt of a checkpointed topology is prepared with, in front of its task.
- *
- * - `deferAcks` (a stateful bolt under at-least-once, as Storm's StatefulBoltExecutor): an input
- *   acked by the bolt is acked to the acker only once the checkpoint holding its effect on the
- *   state commits; a rollback fails it instead, so its spout tuple is replayed against the
- *   restored state. Untracked inputs are acked at once.
- * - `onFail` (exactly-once): a failed input cannot be replayed alone without counting it twice,
- *   so it rolls the topology back to the last checkpoint (Trident's answer).
+ * The collector a bolt of an exactly-once topology is prepared with: a failed input cannot be
+ * replayed alone without counting it twice, so it rolls the topology back to the last checkpoint
+ * (Trident's answer). Everything else goes straight to the task.
  */
-export class CheckpointCollector implements OutputCollector {
-  /** Inputs acked since the last barrier. */
-  private acked: Tuple[] = [];
-  /** Inputs acked before each prepared, not yet committed, txid. */
-  private readonly prepared = new Map<number, Tuple[]>();
-
+export class FailReportingCollector implements OutputCollector {
   constructor(
     private readonly out: OutputCollector,
-    private readonly deferAcks: boolean,
-    private readonly onFail: (() => void) | null,
+    private readonly onFail: () => void,
   ) {}
 
   emit(values: unknown[], anchors?: Tuple | readonly Tuple[] | null, streamId?: string): number[] {
@@ -44,50 +34,17 @@ export class CheckpointCollector implements OutputCollector {
     this.out.emitDirect(taskId, values, anchors, streamId);
   }
   ack(input: Tuple): void {
-    if (this.deferAcks && (input as TupleImpl).root0 !== 0) this.acked.push(input);
-    else this.out.ack(input);
+    this.out.ack(input);
   }
   fail(input: Tuple): void {
     this.out.fail(input);
-    this.onFail?.();
+    this.onFail();
   }
   resetTimeout(input: Tuple): void {
     this.out.resetTimeout(input);
   }
   reportError(error: unknown): void {
     this.out.reportError(error);
-  }
-
-  /** The barrier of `txid`: what was acked so far waits for its commit. */
-  prepare(txid: number): void {
-    if (this.acked.length === 0) return;
-    this.prepared.set(txid, this.acked);
-    this.acked = [];
-  }
-
-  /** `txid` committed: ack everything acked before its barrier (and before older ones). */
-  committed(txid: number): void {
-    for (const [t, inputs] of this.prepared) {
-      if (t > txid) continue;
-      this.prepared.delete(t);
-      for (const input of inputs) this.out.ack(input);
-    }
-  }
-
-  /** Rolled back: nothing acked since the last commit counts; fail it so it is replayed. */
-  rolledBack(): void {
-    for (const inputs of this.prepared.values()) for (const input of inputs) this.out.fail(input);
-    this.prepared.clear();
-    const acked = this.acked;
-    this.acked = [];
-    for (const input of acked) this.out.fail(input);
-  }
-
-  /** Acks waiting for a commit (tests, stats). */
-  deferredCount(): number {
-    let n = this.acked.length;
-    for (const inputs of this.prepared.values()) n += inputs.length;
-    return n;
   }
 }
 
@@ -98,21 +55,20 @@ export class CheckpointCollector implements OutputCollector {
  * `preCommit(txid)` before the commit, `preRollback()` before a rollback.
  */
 export class StatefulBoltExecutor implements IBolt {
-  private collector: CheckpointCollector | null = null;
   private initialized = false;
   private readonly sink: boolean;
 
   constructor(
     readonly bolt: StatefulBoltLike,
-    private readonly deferAcks: boolean,
+    /** at-least-once: the task's acks, held until their checkpoint commits (Storm's rule). */
+    private readonly deferred: DeferredAcks | null,
     private readonly onFail: (() => void) | null,
   ) {
     this.sink = isTwoPhaseCommitSink(bolt);
   }
 
   prepare(conf: Readonly<TopologyConfig>, context: TopologyContext, collector: OutputCollector): void {
-    this.collector = new CheckpointCollector(collector, this.deferAcks, this.onFail);
-    this.bolt.prepare(conf, context, this.collector);
+    this.bolt.prepare(conf, context, this.onFail === null ? collector : new FailReportingCollector(collector, this.onFail));
   }
 
   execute(input: Tuple): MaybePromise {
@@ -145,7 +101,7 @@ export class StatefulBoltExecutor implements IBolt {
    */
   snapshot(txid: number, state: CheckpointedState): unknown {
     const hook = this.sink ? this.bolt.snapshotState!(txid) : this.bolt.prePrepare?.(txid);
-    this.collector?.prepare(txid);
+    this.deferred?.prepare(txid);
     const written = state.prepareCommit(txid);
     if (hook === undefined || hook === null || typeof (hook as PromiseLike<void>).then !== 'function') return written;
     return Promise.all([whenSettled(hook), whenSettled(written)]).then(([, size]) => size);
@@ -166,7 +122,7 @@ export class StatefulBoltExecutor implements IBolt {
   }
 
   committed(txid: number): void {
-    this.collector?.committed(txid);
+    this.deferred?.committed(txid);
   }
 
   /** After the state rolled back (not on first initialization): a windowed bolt's windows follow it. */
@@ -178,10 +134,10 @@ export class StatefulBoltExecutor implements IBolt {
   rollingBack(): void {
     if (!this.initialized) return;
     this.bolt.preRollback?.();
-    this.collector?.rolledBack();
+    this.deferred?.rolledBack();
   }
 
   deferredAcks(): number {
-    return this.collector?.deferredCount() ?? 0;
+    return this.deferred?.count() ?? 0;
   }
 }

@@ -24,6 +24,8 @@ export interface CheckpointRuntimeHost {
   readonly random: Random;
   /** Sends an acker-layout record to a task, local or remote (control kinds are routed here). */
   sendAck(kind: number, destTask: number, a: number, b: number, c: number, from: number): void;
+  /** The acker task tracking `root`. */
+  ackerFor(root: number): number;
   wake(): void;
   reportError(component: string, task: number, err: unknown): void;
   /** Hands a system tuple to its stream's handler (bypassing the checkpoint gate). */
@@ -95,6 +97,7 @@ export class WorkerCheckpoints {
       logger: this.opts.logger,
       retryMs: this.retryMs,
       control: (kind, dest, a, b, c, from) => host.sendAck(kind, dest, a, b, c, from),
+      delivery: host,
       openState: (ref) => whenSettled(this.opts.stateSource.open(ref)) as Promise<KeyValueLike>,
       instanceId: () => 1 + (host.random.next32() >>> 1),
       wake: () => host.wake(),

@@ -74,6 +74,7 @@ function setup(guarantee: 'at-least-once' | 'exactly-once', opts: { heldMax?: nu
     logger: silentLogger(),
     retryMs: 100,
     control: (kind, dest, a, b, c) => controls.push([kind, dest, a, b, c]),
+    delivery: { sendAck: () => {}, ackerFor: () => 0 },
     openState: async () => state,
     instanceId: () => 7,
     wake: () => {},

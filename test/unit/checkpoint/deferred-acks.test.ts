@@ -1,0 +1,41 @@
+import { AckKind } from '../../../worker/queues';
+import { DeferredAcks } from '../../../worker/checkpoint/deferred-acks';
+
+function setup() {
+  const sent: number[][] = [];
+  const d = new DeferredAcks({ sendAck: (kind, dest, root, hi, lo) => void sent.push([kind, dest, root, hi, lo]), ackerFor: (root) => 100 + (root % 2) });
+  return { sent, d };
+}
+
+describe('DeferredAcks (at-least-once stateful bolts)', () => {
+  it('holds acks until the checkpoint after them commits; fails pass at once', () => {
+    const { sent, d } = setup();
+    d.sendAck(AckKind.Ack, 0, 11, 1, 2, 0);
+    d.sendAck(AckKind.Fail, 101, 13, 0, 0, 0);
+    expect(sent).toEqual([[AckKind.Fail, 101, 13, 0, 0]]);
+    d.prepare(1);
+    d.sendAck(AckKind.Ack, 0, 12, 3, 4, 0); // after barrier 1: waits for checkpoint 2
+    d.committed(1);
+    expect(sent.slice(1)).toEqual([[AckKind.Ack, 101, 11, 1, 2]]);
+    expect(d.count()).toBe(1);
+    d.prepare(2);
+    d.committed(2);
+    expect(sent.slice(2)).toEqual([[AckKind.Ack, 100, 12, 3, 4]]);
+    expect(d.count()).toBe(0);
+  });
+
+  it('a rollback fails every tree it held once, prepared or not, and forgets them', () => {
+    const { sent, d } = setup();
+    for (let i = 0; i < 3000; i++) d.sendAck(AckKind.Ack, 0, 7, i, i, 0); // one tree, many inputs; the buffer grows
+    d.prepare(5);
+    d.sendAck(AckKind.Ack, 0, 8, 0, 0, 0);
+    d.rolledBack();
+    expect(sent).toEqual([
+      [AckKind.Fail, 101, 7, 0, 0],
+      [AckKind.Fail, 100, 8, 0, 0],
+    ]);
+    d.committed(5);
+    expect(sent).toHaveLength(2);
+    expect(d.count()).toBe(0);
+  });
+});
