@@ -9,6 +9,15 @@ class AckBuffer {
   buf = new Float64Array(RECORD * 1024);
   n = 0;
   push(root: number, hi: number, lo: number): void {
+    // acks of one tree often come together (the words of one sentence): one record, XORed
+    if (this.n > 0) {
+      const last = (this.n - 1) * RECORD;
+      if (this.buf[last] === root) {
+        this.buf[last + 1] = (this.buf[last + 1] ^ hi) | 0;
+        this.buf[last + 2] = (this.buf[last + 2] ^ lo) | 0;
+        return;
+      }
+    }
     if ((this.n + 1) * RECORD > this.buf.length) {
       const next = new Float64Array(this.buf.length * 2);
       next.set(this.buf);

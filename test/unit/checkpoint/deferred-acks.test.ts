@@ -24,14 +24,31 @@ describe('DeferredAcks (at-least-once stateful bolts)', () => {
     expect(d.count()).toBe(0);
   });
 
+  it('folds consecutive acks of one tree into one record (XOR)', () => {
+    const { sent, d } = setup();
+    d.sendAck(AckKind.Ack, 0, 5, 0b0110, 0b1, 0);
+    d.sendAck(AckKind.Ack, 0, 5, 0b0011, 0b1, 0);
+    d.sendAck(AckKind.Ack, 0, 6, 1, 1, 0);
+    d.sendAck(AckKind.Ack, 0, 5, 1, 0, 0);
+    expect(d.count()).toBe(3);
+    d.prepare(1);
+    d.committed(1);
+    expect(sent).toEqual([
+      [AckKind.Ack, 101, 5, 0b0101, 0],
+      [AckKind.Ack, 100, 6, 1, 1],
+      [AckKind.Ack, 101, 5, 1, 0],
+    ]);
+  });
+
   it('a rollback fails every tree it held once, prepared or not, and forgets them', () => {
     const { sent, d } = setup();
-    for (let i = 0; i < 3000; i++) d.sendAck(AckKind.Ack, 0, 7, i, i, 0); // one tree, many inputs; the buffer grows
+    for (let i = 0; i < 3000; i++) d.sendAck(AckKind.Ack, 0, i % 2 ? 9 : 7, i, i, 0); // two trees, many inputs; the buffer grows
     d.prepare(5);
     d.sendAck(AckKind.Ack, 0, 8, 0, 0, 0);
     d.rolledBack();
     expect(sent).toEqual([
       [AckKind.Fail, 101, 7, 0, 0],
+      [AckKind.Fail, 101, 9, 0, 0],
       [AckKind.Fail, 100, 8, 0, 0],
     ]);
     d.committed(5);
