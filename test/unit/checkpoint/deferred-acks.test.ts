@@ -52,7 +52,7 @@ describe('DeferredAcks (at-least-once stateful bolts)', () => {
       [AckKind.Fail, 100, 8, 0, 0],
     ]);
     d.committed(5);
-    expect(sent).toHaveLength(2);
+    expect(sent).toHaveLength(3);
     expect(d.count()).toBe(0);
   });
 });
