@@ -85,6 +85,22 @@ export default tseslint.config(
       ],
     },
   },
+  // The browser UI talks to Nimbus only through REST: it may import the REST types, nothing else.
+  {
+    files: ['ui/**/*.ts'],
+    rules: {
+      'no-console': 'error',
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { regex: `${up}(topology-api|worker|nimbus|supervisor|local|cli|examples|bench|test)(/|$)`, message: 'the UI reads Nimbus through REST only.' },
+            { regex: `${up}common/(?!protocol/rest$)`, message: 'the UI may import only common/protocol/rest (types).' },
+          ],
+        },
+      ],
+    },
+  },
   {
     files: ['examples/**/*.ts'],
     rules: forbid(['topology-api', 'common', 'worker', 'nimbus', 'supervisor', 'local', 'cli'], "examples import 'squall' and 'squall/local', as users do."),

@@ -16,6 +16,7 @@ import { ForkBundleProbe, type BundleProbe } from './bundle-probe';
 import { BundleStore } from './bundle-store';
 import { Nimbus } from './nimbus';
 import { buildNimbusApp } from './rest';
+import { loadUiAssets, type UiAssets } from './ui-assets';
 
 export interface StartNimbusOptions {
   logger?: Logger;
@@ -27,6 +28,8 @@ export interface StartNimbusOptions {
   clock?: Clock;
   /** Replaces the forking bundle probe (tests). */
   probe?: BundleProbe;
+  /** The web UI to serve at `/` (default: the built one, dist/ui). */
+  ui?: UiAssets;
 }
 
 export interface RunningNimbus {
@@ -66,7 +69,7 @@ export async function startNimbus(rawConfig: Record<string, unknown>, options: S
     const bundles = BundleStore.fromConfig(config);
     const probe = options.probe ?? new ForkBundleProbe({ timeoutMs: cfg.secsToMs(config, 'nimbus.bundle.probe.timeout.secs'), logger });
     const nimbus = new Nimbus({ state, bundles, probe, clock, logger, config });
-    const server = createServer(buildNimbusApp({ nimbus, config, logger, clock }));
+    const server = createServer(buildNimbusApp({ nimbus, config, logger, clock, ui: options.ui ?? loadUiAssets() }));
     server.on('clientError', (err, socket) => {
       logger.debug({ err }, 'malformed HTTP request');
       if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');

@@ -11,6 +11,7 @@ import type { Logger } from '../common/logging';
 import { API_PREFIX } from '../common/protocol/rest';
 import { hasBearerToken, sendError, sendJson } from './rest-http';
 import { matchRoute, type NimbusApi, type RouteContext } from './rest-routes';
+import type { UiAssets } from './ui-assets';
 
 export type { NimbusApi } from './rest-routes';
 
@@ -19,6 +20,8 @@ export interface NimbusAppDeps {
   config: DaemonConfig;
   logger: Logger;
   clock: Clock;
+  /** The web UI served at `/` (none: only the API answers). */
+  ui?: UiAssets;
 }
 
 export type NimbusApp = (req: IncomingMessage, res: ServerResponse) => void;
@@ -34,8 +37,11 @@ export function buildNimbusApp(deps: NimbusAppDeps): NimbusApp {
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const segments = apiSegments(req.url ?? '/');
-    if (!segments) throw squallError('ERR_ROUTE_NOT_FOUND', `no endpoint at ${pathOnly(req.url)}`);
     const method = req.method ?? 'GET';
+    if (!segments) {
+      if (deps.ui && serveUi(deps.ui, req, res, method, logger)) return;
+      throw squallError('ERR_ROUTE_NOT_FOUND', `no endpoint at ${pathOnly(req.url)}`);
+    }
     const { route, params, allowed } = matchRoute(method, segments.path);
     if (!route && allowed.length > 0) {
       const err = squallError('ERR_METHOD_NOT_ALLOWED', `${method} ${pathOnly(req.url)}; allowed: ${allowed.join(', ')}`);
@@ -67,6 +73,20 @@ export function buildNimbusApp(deps: NimbusAppDeps): NimbusApp {
       }
     });
   };
+}
+
+/** The UI's page and assets (GET and HEAD only); false when the path is not the UI's. */
+function serveUi(ui: UiAssets, req: IncomingMessage, res: ServerResponse, method: string, logger: Logger): boolean {
+  let pathname: string;
+  try {
+    pathname = new URL(req.url ?? '/', 'http://nimbus.invalid').pathname;
+  } catch {
+    return false;
+  }
+  if (method === 'GET' || method === 'HEAD') return ui.serve(req, res, pathname);
+  if (pathname !== '/' && pathname !== '/index.html' && !pathname.startsWith('/assets/')) return false;
+  sendError(res, squallError('ERR_METHOD_NOT_ALLOWED', `${method} ${pathOnly(req.url)}; allowed: GET, HEAD`), logger, { ...closeIfUnread(req), Allow: 'GET, HEAD' });
+  return true;
 }
 
 /**

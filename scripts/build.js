@@ -42,3 +42,22 @@ for (const system of fs.existsSync(path.join(root, 'connectors')) ? fs.readdirSy
   fs.mkdirSync(shim, { recursive: true });
   fs.writeFileSync(path.join(shim, 'index.js'), `module.exports = require('../../../../connectors/${system}/index.js');\n`);
 }
+
+// The web UI that Nimbus serves at `/` (docs/ui.md): the browser code in ui/ bundled into one
+// script, plus the page and the stylesheet, into dist/ui/. Nothing is fetched at run time.
+const uiDir = path.join(root, 'ui');
+if (fs.existsSync(path.join(uiDir, 'main.ts'))) {
+  const uiOut = path.join(root, 'dist', 'ui');
+  esbuild.buildSync({
+    entryPoints: [path.join(uiDir, 'main.ts')],
+    outfile: path.join(uiOut, 'app.js'),
+    bundle: true,
+    format: 'iife',
+    platform: 'browser',
+    target: ['chrome100', 'firefox100', 'safari15'],
+    minify: true,
+    sourcemap: 'linked',
+    logLevel: 'warning',
+  });
+  for (const file of ['index.html', 'style.css']) fs.copyFileSync(path.join(uiDir, file), path.join(uiOut, file));
+}

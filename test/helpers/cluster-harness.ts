@@ -367,26 +367,7 @@ export class Cluster {
 
   /** Runs `node bin/squall.js <args>` to completion (bounded) and returns its exit code and output. */
   cli(args: string[], timeoutMs = CLI_TIMEOUT_MS): Promise<CliResult> {
-    return new Promise((resolve, reject) => {
-      const child = spawn(process.execPath, [SQUALL_BIN, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.setEncoding('utf8').on('data', (c: string) => (stdout += c));
-      child.stderr.setEncoding('utf8').on('data', (c: string) => (stderr += c));
-      const timer = setTimeout(() => {
-        child.kill('SIGKILL');
-        reject(new Error(`squall ${args.join(' ')} did not finish within ${timeoutMs} ms; stdout: ${stdout}; stderr: ${stderr}`));
-      }, timeoutMs);
-      child.once('error', (err) => {
-        clearTimeout(timer);
-        reject(err);
-      });
-      child.once('close', (code) => {
-        clearTimeout(timer);
-        fs.appendFileSync(path.join(this.dir, 'cli.log'), `$ squall ${args.join(' ')}\n[exit ${code}]\n${stdout}${stderr}\n`);
-        resolve({ code, stdout, stderr });
-      });
-    });
+    return runSquall(args, path.join(this.dir, 'cli.log'), timeoutMs);
   }
 
   /** Runs a CLI command against this Nimbus and insists on exit code 0. */
@@ -537,6 +518,33 @@ export class Cluster {
     else fs.rmSync(this.dir, { recursive: true, force: true });
     if (problems.length > 0) throw new Error(`cluster cleanup: ${problems.join('; ')}\n${this.logTails()}`);
   }
+}
+
+/**
+ * Runs `node bin/squall.js <args>` to completion (killed after `timeoutMs`), appending the command
+ * and its output to `logFile`.
+ */
+export function runSquall(args: string[], logFile: string, timeoutMs = CLI_TIMEOUT_MS): Promise<CliResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [SQUALL_BIN, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (c: string) => (stdout += c));
+    child.stderr.setEncoding('utf8').on('data', (c: string) => (stderr += c));
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`squall ${args.join(' ')} did not finish within ${timeoutMs} ms; stdout: ${stdout}; stderr: ${stderr}`));
+    }, timeoutMs);
+    child.once('error', (err) => {
+      clearTimeout(timer);
+      reject(err);
+    });
+    child.once('close', (code) => {
+      clearTimeout(timer);
+      fs.appendFileSync(logFile, `$ squall ${args.join(' ')}\n[exit ${code}]\n${stdout}${stderr}\n`);
+      resolve({ code, stdout, stderr });
+    });
+  });
 }
 
 /** The environment of a daemon as an operator would start it: not silenced by jest's variables. */

@@ -228,7 +228,8 @@ describe('Nimbus REST API', () => {
       await expectError(fetch(`${c.url}/topology/wc/component/nope`), 404, 'ERR_COMPONENT_NOT_FOUND');
       await expectError(fetch(`${c.url}/nope`), 404, 'ERR_ROUTE_NOT_FOUND');
       await expectError(fetch(`${c.url}/cluster/summary/`), 404, 'ERR_ROUTE_NOT_FOUND');
-      await expectError(fetch(`${c.nimbus.url}/`), 404, 'ERR_ROUTE_NOT_FOUND');
+      await expectError(fetch(`${c.nimbus.url}/index.htm`), 404, 'ERR_ROUTE_NOT_FOUND');
+      await expectError(fetch(`${c.nimbus.url}/assets/nope.js`), 404, 'ERR_ROUTE_NOT_FOUND');
       await expectError(fetch(`${c.nimbus.url}/api/v2/cluster/summary`), 404, 'ERR_ROUTE_NOT_FOUND');
       await expectError(fetch(`${c.url}/topology/%E0%A4%A`), 404, 'ERR_ROUTE_NOT_FOUND');
     });

@@ -1,0 +1,106 @@
+/**
+ * A real browser for the UI tests: Debian's chromium (`apt-get install chromium`) driven by
+ * playwright-core, which never downloads a browser of its own. One browser per test file.
+ * Screenshots go to test-output/ui/ (gitignored) for a person to look at.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { ROOT } from './cluster-harness';
+
+/**
+ * The browser's globals as the callbacks below use them (this project type-checks without the DOM
+ * library; the callbacks run in the page).
+ */
+interface PageElement {
+  dataset: Record<string, string | undefined>;
+  textContent: string | null;
+  querySelectorAll(selector: string): Iterable<PageElement>;
+}
+interface PageGlobals {
+  squallUi?: { refreshes: number };
+  document: { querySelectorAll(selector: string): Iterable<PageElement> };
+}
+
+export const CHROMIUM = process.env.SQUALL_CHROMIUM ?? '/usr/bin/chromium';
+export const SCREENSHOT_DIR = path.join(ROOT, 'test-output', 'ui');
+
+const ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-dev-shm-usage'];
+
+export function chromiumAvailable(): boolean {
+  return fs.existsSync(CHROMIUM);
+}
+
+/** `describe`, or `describe.skip` with the reason printed once when chromium is missing. */
+export function describeWithBrowser(name: string, body: () => void): void {
+  if (chromiumAvailable()) {
+    describe(name, body);
+    return;
+  }
+  process.stderr.write(`${name}: SKIPPED: no chromium at ${CHROMIUM} (install Debian's package: apt-get install -y chromium, or set SQUALL_CHROMIUM)\n`);
+  describe.skip(name, body);
+}
+
+export function launchBrowser(): Promise<Browser> {
+  return chromium.launch({ executablePath: CHROMIUM, args: ARGS, timeout: 60_000 });
+}
+
+/** A fresh page (its own storage) at 1280×900, failing the test on any page error. */
+export async function newPage(browser: Browser, errors: string[]): Promise<Page> {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  const page = await context.newPage();
+  page.on('pageerror', (err) => errors.push(`page error: ${err.message}`));
+  page.on('console', (msg) => {
+    if (msg.type() === 'error') errors.push(`console error: ${msg.text()}`);
+  });
+  return page;
+}
+
+export async function screenshot(page: Page, name: string): Promise<string> {
+  fs.mkdirSync(SCREENSHOT_DIR, { recursive: true });
+  const file = path.join(SCREENSHOT_DIR, `${name}.png`);
+  await page.screenshot({ path: file, fullPage: true });
+  return file;
+}
+
+/** Waits until the UI has finished `n` more refreshes than `since` (a named, bounded wait). */
+export async function waitForRefreshes(page: Page, since: number, n = 1, timeoutMs = 15_000): Promise<number> {
+  const handle = await page.waitForFunction(
+    ([s, k]) => {
+      const ui = (globalThis as unknown as PageGlobals).squallUi;
+      return ui && ui.refreshes >= s + k ? ui.refreshes : false;
+    },
+    [since, n] as const,
+    { timeout: timeoutMs, polling: 50 },
+  );
+  return (await handle.jsonValue()) as number;
+}
+
+export async function refreshCount(page: Page): Promise<number> {
+  return page.evaluate(() => (globalThis as unknown as PageGlobals).squallUi?.refreshes ?? 0);
+}
+
+/** The text of every cell of a table row, by column id. */
+export async function rowCells(page: Page, table: string, key: string): Promise<Record<string, string>> {
+  return page.evaluate(
+    ([t, k]) => {
+      const doc = (globalThis as unknown as PageGlobals).document;
+      const row = [...doc.querySelectorAll(`table[data-table="${t}"] tbody tr`)].find((r) => r.dataset.key === k);
+      if (!row) return {};
+      const out: Record<string, string> = {};
+      for (const td of row.querySelectorAll('td')) out[td.dataset.col ?? ''] = (td.textContent ?? '').trim();
+      return out;
+    },
+    [table, key] as const,
+  );
+}
+
+/** Keys of the rows a table shows now. */
+export async function rowKeys(page: Page, table: string): Promise<string[]> {
+  return page.$$eval(`table[data-table="${table}"] tbody tr[data-key]`, (rows) => rows.map((r) => (r as unknown as PageElement).dataset.key ?? ''));
+}
+
+/** `12,345` → 12345. */
+export function figure(text: string | undefined): number {
+  return Number((text ?? '').replace(/,/g, ''));
+}

@@ -1,0 +1,69 @@
+/**
+ * Reading the optional figures of Nimbus's REST answers (pure; unit-tested): latency percentiles
+ * beside Storm's mean fields, and rates worked out from two successive polls when Nimbus does not
+ * send one.
+ */
+import { num } from './format';
+
+export type LatencyKind = 'complete' | 'execute' | 'process';
+
+export interface Percentiles {
+  p50: number;
+  p90: number;
+  p99: number;
+  p999: number;
+}
+
+export const PERCENTILE_KEYS: ReadonlyArray<[keyof Percentiles, string]> = [
+  ['p50', 'p50'],
+  ['p90', 'p90'],
+  ['p99', 'p99'],
+  ['p999', 'p99.9'],
+];
+
+function fromObject(o: Record<string, unknown>): Percentiles | null {
+  const pick = (...names: string[]): number => {
+    for (const n of names) if (n in o) return num(o[n]);
+    return Number.NaN;
+  };
+  const p: Percentiles = { p50: pick('p50', '50'), p90: pick('p90', '90'), p99: pick('p99', '99'), p999: pick('p999', 'p99.9', '99.9') };
+  return Object.values(p).some((v) => Number.isFinite(v)) ? p : null;
+}
+
+/**
+ * The latency percentiles (ms) of a REST row, if it has them: either an object
+ * `<kind>LatencyPercentiles: {p50, p90, p99, p999}` or flat fields `<kind>LatencyP50` ... `P999`.
+ */
+export function latencyPercentiles(row: unknown, kind: LatencyKind): Percentiles | null {
+  if (typeof row !== 'object' || row === null) return null;
+  const r = row as Record<string, unknown>;
+  const nested = r[`${kind}LatencyPercentiles`];
+  if (typeof nested === 'object' && nested !== null) return fromObject(nested as Record<string, unknown>);
+  const flat: Record<string, unknown> = {};
+  for (const [k] of PERCENTILE_KEYS) {
+    const v = r[`${kind}Latency${k.toUpperCase()}`];
+    if (v !== undefined) flat[k] = v;
+  }
+  return Object.keys(flat).length > 0 ? fromObject(flat) : null;
+}
+
+/**
+ * Per-second rates of named counters from successive samples. A counter that went down (a worker
+ * restarted and counts from zero) gives no rate for that step rather than a negative one.
+ */
+export class RateTracker {
+  private last = new Map<string, { value: number; atMs: number }>();
+
+  /** Records `value` at `atMs` and returns the rate since the previous sample (null: no previous). */
+  sample(key: string, value: number, atMs: number): number | null {
+    const prev = this.last.get(key);
+    this.last.set(key, { value, atMs });
+    if (!prev || atMs <= prev.atMs || value < prev.value) return null;
+    return ((value - prev.value) * 1000) / (atMs - prev.atMs);
+  }
+
+  /** Drops counters not sampled since `keep` was built (components removed by a rebalance). */
+  retain(keep: ReadonlySet<string>): void {
+    for (const k of [...this.last.keys()]) if (!keep.has(k)) this.last.delete(k);
+  }
+}
