@@ -1,6 +1,7 @@
 import type { ComponentSummary } from '../common/stats-summary';
 import type { BoltEntry, SpoutEntry } from '../common/protocol/rest';
-import { formatRate, table } from './format';
+import type { WindowingStats } from '../common/window-stats';
+import { formatNumber, formatRate, table } from './format';
 
 export interface ComponentsView {
   spouts: ComponentSummary[];
@@ -22,7 +23,28 @@ export function componentTable(view: ComponentsView): string {
     c.type === 'bolt' ? c.capacity.toFixed(3) : '-',
     c.lastError ? c.lastError.split('\n')[0].slice(0, 60) : '',
   ]);
-  return table(['component', 'type', 'executors', 'emitted', 'transferred', 'executed', 'acked', 'failed', 'latency ms', 'capacity', 'last error'], rows);
+  const main = table(['component', 'type', 'executors', 'emitted', 'transferred', 'executed', 'acked', 'failed', 'latency ms', 'capacity', 'last error'], rows);
+  const windowed = view.bolts.filter((b) => b.windows !== undefined);
+  if (windowed.length === 0) return main;
+  const wrows = windowed.map((b) => {
+    const w = b.windows!;
+    return [b.componentId, w.open, w.buffered, formatWatermark(w.watermarkMs), w.late, w.lateDropped];
+  });
+  return `${main}\n\n${table(['windowed bolt', 'open windows', 'buffered', 'watermark', 'late', 'late dropped'], wrows)}`;
+}
+
+/** An event-time watermark: a UTC time when it looks like epoch ms, else the number. */
+export function formatWatermark(ms: number | null): string {
+  if (ms === null) return '-';
+  return ms >= 1e12 && ms < 1e14 ? new Date(ms).toISOString().replace('T', ' ').replace('Z', '') : String(ms);
+}
+
+/** A windowed bolt's figures in a progress line. */
+function windowsNote(w: WindowingStats): string {
+  const parts = [`${w.open} open`, `${formatNumber(w.buffered)} buffered`];
+  if (w.watermarkMs !== null) parts.push(`watermark ${formatWatermark(w.watermarkMs)}`);
+  if (w.late > 0) parts.push(`late ${w.late}${w.lateDropped > 0 ? ` (${w.lateDropped} dropped)` : ''}`);
+  return ` [${parts.join(', ')}]`;
 }
 
 /** Work done per component: emitted for spouts, executed for bolts. */
@@ -37,9 +59,11 @@ export function workCounts(view: ComponentsView): Map<string, number> {
 export function progressLine(prev: ComponentsView, cur: ComponentsView, seconds: number, elapsedSecs: number): string {
   const before = workCounts(prev);
   const parts: string[] = [];
+  const windows = new Map(cur.bolts.filter((b) => b.windows !== undefined).map((b) => [b.componentId, b.windows!]));
   for (const [id, n] of workCounts(cur)) {
     if (id.startsWith('__')) continue;
-    parts.push(`${id} ${formatRate((n - (before.get(id) ?? 0)) / seconds)}`);
+    const w = windows.get(id);
+    parts.push(`${id} ${formatRate((n - (before.get(id) ?? 0)) / seconds)}${w !== undefined ? windowsNote(w) : ''}`);
   }
   const acked = (v: ComponentsView): number => v.spouts.reduce((a, s) => a + s.acked, 0);
   const failed = (v: ComponentsView): number => v.spouts.reduce((a, s) => a + s.failed, 0);
@@ -96,6 +120,7 @@ export function pageToView(page: { spouts: SpoutEntry[]; bolts: BoltEntry[] }): 
       executeLatencyPercentiles: pct(b.executeLatencyP50, b.executeLatencyP90, b.executeLatencyP99, b.executeLatencyP999),
       backpressureMs: b.backpressureMs,
       lastError: b.lastError,
+      ...(b.windows !== undefined ? { windows: b.windows } : {}),
     })),
   };
 }

@@ -1,5 +1,6 @@
 import type { ComponentError, ExecutorStats } from './cluster-state/types';
 import { Histogram } from './histogram';
+import { sumWindowStats, type WindowingStats } from './window-stats';
 
 /** Latency percentiles (ms) from the exact histograms (each value within ~6%). */
 export interface Percentiles {
@@ -20,7 +21,7 @@ export type UserMetricSummary =
 export interface ExtraSummary {
   inflight?: number;
   asyncTimedOut?: number;
-  windows?: { open: number; buffered: number; watermarkMs: number | null; late: number; lateDropped: number };
+  windows?: WindowingStats;
   checkpoint?: { txid: number; durationMs: number; sizeBytes: number; alignmentMs: number; heldTuples: number; failed: number };
 }
 
@@ -51,6 +52,8 @@ export interface ComponentSummary {
   errorHost: string;
   errorPort: number | null;
   errorTime: number | null;
+  /** Windowed bolts: their window figures over every executor (docs/windowing.md). */
+  windows?: WindowingStats;
 }
 
 export interface TopologyTotals {
@@ -107,6 +110,7 @@ export function summarizeComponents(
     const processLatency = acked > 0 ? (processMs + immediate * executeLatency) / acked : 0;
     const errs = errors[id] ?? [];
     const last = errs[errs.length - 1];
+    const windows = sumWindowStats(mine.map((s) => s.windows));
     return {
       componentId: id,
       type,
@@ -128,6 +132,7 @@ export function summarizeComponents(
       errorHost: last ? last.host : '',
       errorPort: last ? last.port : null,
       errorTime: last ? last.errorTimeMs : null,
+      ...(windows !== undefined ? { windows } : {}),
     };
   });
 }
@@ -165,18 +170,11 @@ export function percentiles(h: Histogram): Percentiles {
  */
 export function summarizeExtras(stats: readonly ExecutorStats[]): ExtraSummary {
   const out: ExtraSummary = {};
+  const windows = sumWindowStats(stats.map((s) => s.windows));
+  if (windows !== undefined) out.windows = windows;
   for (const s of stats) {
     if (typeof s.inflight === 'number') out.inflight = (out.inflight ?? 0) + s.inflight;
     if (typeof s.asyncTimedOut === 'number') out.asyncTimedOut = (out.asyncTimedOut ?? 0) + s.asyncTimedOut;
-    const w = s.windows;
-    if (w && typeof w === 'object') {
-      const o = (out.windows ??= { open: 0, buffered: 0, watermarkMs: null, late: 0, lateDropped: 0 });
-      o.open += w.open;
-      o.buffered += w.buffered;
-      o.late += w.late;
-      o.lateDropped += w.lateDropped;
-      if (typeof w.watermarkMs === 'number') o.watermarkMs = o.watermarkMs === null ? w.watermarkMs : Math.min(o.watermarkMs, w.watermarkMs);
-    }
     const c = s.checkpoint;
     if (c && typeof c === 'object') {
       const o = (out.checkpoint ??= { txid: 0, durationMs: 0, sizeBytes: 0, alignmentMs: 0, heldTuples: 0, failed: 0 });

@@ -1,4 +1,5 @@
 import type { TopologyConfig, TopologyDefinition } from '../../topology-api';
+import type { WindowingStats } from '../window-stats';
 
 /** Storm's topology states. */
 export type TopologyStatus = 'ACTIVE' | 'INACTIVE' | 'REBALANCING' | 'KILLED';
@@ -112,7 +113,7 @@ export interface ExecutorStats {
    * (null in processing time or before one), tuples too late for any window, and of those the
    * ones dropped for want of a late tuple stream.
    */
-  windows?: { open: number; buffered: number; watermarkMs: number | null; late: number; lateDropped: number };
+  windows?: WindowingStats;
   /** Async bolts (set once a task's execute returned a promise): calls unfinished now. */
   inflight?: number;
   /** Async bolts: calls failed because their promise outlived topology.async.timeout.secs. */

@@ -11,9 +11,8 @@ import {
 import type { Clock, TimerHandle } from '../../common/clock';
 import type { TopologyLayout } from '../../common/topology-layout';
 import type { BoltTask, SpoutTask } from '../tasks';
-import { WindowedBoltExecutor, type WindowStats } from './executor';
-
-export type { WindowStats } from './executor';
+import { sumWindowStats, type WindowingStats } from '../../common/window-stats';
+import { WindowedBoltExecutor } from './executor';
 
 /** What the worker's windowing needs of the runtime. */
 export interface WindowingRuntime {
@@ -102,22 +101,13 @@ export class WorkerWindowing {
   }
 
   /** Window figures summed over the windowed tasks of tasks [start, end]; the lowest watermark. */
-  stats(start: number, end: number): WindowStats | undefined {
-    let out: WindowStats | undefined;
+  stats(start: number, end: number): WindowingStats | undefined {
+    const list: WindowingStats[] = [];
     for (let t = start; t <= end; t++) {
       const ex = this.executors.get(t);
-      if (ex === undefined) continue;
-      const s = ex.stats();
-      if (out === undefined) out = s;
-      else {
-        out.open += s.open;
-        out.buffered += s.buffered;
-        out.late += s.late;
-        out.lateDropped += s.lateDropped;
-        out.watermarkMs = out.watermarkMs === null || s.watermarkMs === null ? null : Math.min(out.watermarkMs, s.watermarkMs);
-      }
+      if (ex !== undefined) list.push(ex.stats());
     }
-    return out;
+    return sumWindowStats(list);
   }
 
   close(): void {
