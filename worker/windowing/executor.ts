@@ -18,6 +18,7 @@ import {
 } from '../../topology-api';
 import type { Clock, TimerHandle } from '../../common/clock';
 import type { StreamInfo } from '../../common/topology-layout';
+import type { WindowingStats } from '../../common/window-stats';
 import type { BoltTask } from '../tasks';
 import { AckLog } from './ack-log';
 import { AggregateTimeWindows } from './aggregate-time-windows';
@@ -37,15 +38,6 @@ export interface WindowedEnv {
   readonly streams: readonly StreamInfo[];
   /** Every task feeding this bolt (the watermark's inputs). */
   readonly inputTasks: readonly number[];
-}
-
-/** Per-executor window figures (ExecutorStats.windows). */
-export interface WindowStats {
-  open: number;
-  buffered: number;
-  watermarkMs: number | null;
-  late: number;
-  lateDropped: number;
 }
 
 const UNKNOWN = -1;
@@ -146,12 +138,10 @@ export class WindowedBoltExecutor implements IBolt, WindowOutput, TupleCodec {
       return new SessionWindows(s.gapMs!, s.allowedLatenessMs, agg, this, this.ackLog, this.task, this);
     }
     if (s.lengthMs !== null && s.slideMs !== null) {
-      const origin = s.eventTime ? 0 : clock.wallNow();
-      const geo = new TimeGeometry(s.lengthMs, s.slideMs, origin);
+      const geo = new TimeGeometry(s.lengthMs, s.slideMs, 0);
       if (!s.eventTime) {
-        this.originMs = origin;
         this.paneMs = geo.paneMs;
-        this.timers.push(clock.setInterval(() => this.sendTick(), geo.paneMs));
+        this.originMs = this.tickAligned(geo.paneMs);
       }
       return agg !== null
         ? new AggregateTimeWindows(geo, s.allowedLatenessMs, agg, this, this.ackLog, this.task)
@@ -170,7 +160,7 @@ export class WindowedBoltExecutor implements IBolt, WindowOutput, TupleCodec {
       inner = new TupleSequenceWindows(s, keyed, this, this, () => clock.wallNow());
       if (!s.eventTime) {
         this.readsClock = s.lengthMs !== null;
-        if (s.slideMs !== null) this.timers.push(clock.setInterval(() => this.sendTick(), s.slideMs));
+        if (s.slideMs !== null) this.tickAligned(s.slideMs);
       }
     }
     if (!s.eventTime) return inner;
@@ -255,6 +245,23 @@ export class WindowedBoltExecutor implements IBolt, WindowOutput, TupleCodec {
     if (tuple.sourceTask === this.task.taskId && typeof value === 'number') return this.onTick();
     const tracker = this.tracker;
     if (tracker !== null && tracker.onMarker(tuple.sourceTask)) this.engine.advance(tracker.watermark);
+  }
+
+  /**
+   * Processing-time ticks every `periodMs`, on multiples of it in wall-clock time (as Flink aligns
+   * processing-time windows), so every task in every worker cuts time at the same instants.
+   * Returns the start of the current period.
+   */
+  private tickAligned(periodMs: number): number {
+    const clock = this.env.clock;
+    const now = clock.wallNow();
+    const start = Math.floor(now / periodMs) * periodMs;
+    const first = clock.setTimeout(() => {
+      this.sendTick();
+      this.timers.push(clock.setInterval(() => this.sendTick(), periodMs));
+    }, start + periodMs - now);
+    this.timers.push(first);
+    return start;
   }
 
   private sendTick(): void {
@@ -359,7 +366,7 @@ export class WindowedBoltExecutor implements IBolt, WindowOutput, TupleCodec {
     this.lateDropped = snap.lateDropped;
   }
 
-  stats(): WindowStats {
+  stats(): WindowingStats {
     const w = this.tracker?.watermark ?? null;
     return {
       open: this.engine.openWindows(),

@@ -11,7 +11,10 @@
  * input keeps holding the watermark back (its data is late, not absent). Data from an idle input
  * makes it count again at once.
  *
- * The watermark never goes back: an input that resumes behind it sends late tuples.
+ * When every input is idle, nothing is in flight anywhere: the watermark moves up to the newest
+ * event time any input sent (minus the lag), so the windows that data closes fire instead of
+ * waiting for input that may never come. The watermark never goes back: an input that resumes
+ * behind it sends late tuples.
  */
 export class WatermarkTracker {
   /** Newest event time per input task (by task id); -Infinity before its first tuple. */
@@ -81,17 +84,19 @@ export class WatermarkTracker {
   private recompute(): boolean {
     let min = Infinity;
     let minTask = -1;
+    let max = -Infinity;
     const inputs = this.inputs;
     for (let i = 0; i < inputs.length; i++) {
       const t = inputs[i];
+      if (this.maxTs[t] > max) max = this.maxTs[t];
       if (this.idle[t] === 1) continue;
       if (this.maxTs[t] < min) {
         min = this.maxTs[t];
         minTask = t;
       }
     }
-    if (minTask < 0) return false; // every input idle: the watermark holds (as Flink's does)
-    this.minTask = minTask;
+    if (minTask >= 0) this.minTask = minTask;
+    else min = max; // every input idle: up to the newest event time seen
     const w = min - this.lagMs;
     if (w <= this.watermark) return false;
     this.watermark = w;

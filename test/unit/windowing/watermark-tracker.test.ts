@@ -37,7 +37,7 @@ describe('WatermarkTracker', () => {
     expect(w.watermark).toBe(3500);
   });
 
-  it('holds when every input is idle, and a stalled input (no markers) never goes idle', () => {
+  it('moves up to the newest event time when every input is idle; a stalled input (no markers) never goes idle', () => {
     const w = new WatermarkTracker([1, 2], 0, 1);
     w.onData(1, 1000);
     w.onData(2, 500);
@@ -45,8 +45,8 @@ describe('WatermarkTracker', () => {
     w.onMarker(2);
     expect(w.onMarker(1)).toBe(false); // 1 is idle, and 2 (at 500) holds the watermark where it is
     expect(w.watermark).toBe(500);
-    expect(w.onMarker(2)).toBe(false); // both idle: holds
-    expect(w.watermark).toBe(500);
+    expect(w.onMarker(2)).toBe(true); // both idle: nothing in flight, up to the newest time seen
+    expect(w.watermark).toBe(1000);
     const s = new WatermarkTracker([1, 2], 0, 1);
     s.onData(1, 1000);
     s.onData(2, 500);
