@@ -1,5 +1,5 @@
 /** A benchmark topology on one WorkerRuntime in this process: no links, no serialization. */
-import { resolveTopologyConfig, type TopologyConfig } from '../topology-api';
+import { resolveTopologyConfig, type TopologyBuilder, type TopologyConfig } from '../topology-api';
 import { SystemClock } from '../common/clock';
 import { silentLogger } from '../common/logging';
 import { WorkerRuntime } from '../worker/runtime';
@@ -9,8 +9,9 @@ import type { Snapshot } from './measure';
 export class InProcessRun {
   private constructor(private readonly rt: WorkerRuntime) {}
 
-  static start(name: BenchTopology, config: TopologyConfig, parallelism = 1): InProcessRun {
-    const topo = benchTopology(name, parallelism).createTopology();
+  /** A benchmark topology by name, or any builder. */
+  static start(name: BenchTopology | TopologyBuilder, config: TopologyConfig, parallelism = 1): InProcessRun {
+    const topo = (typeof name === 'string' ? benchTopology(name, parallelism) : name).createTopology();
     const rt = new WorkerRuntime({
       topologyId: 'bench',
       definition: topo.definition,

@@ -5,6 +5,7 @@
  */
 import type { ExecutorStats } from '../common/cluster-state/types';
 import { Histogram } from '../common/histogram';
+import { CpuMeter, memory } from './procfs';
 
 /** One worker's cumulative stats at `atMs` (ms on that worker's clock). */
 export interface WorkerSample {
@@ -76,3 +77,89 @@ export function median(xs: readonly number[]): number {
 }
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+// ---- scenario results and measurement windows (shared by bench/scenarios.ts and bench/windows/) ---
+
+export interface ScenarioResult {
+  /** Medians (rates) or whole-run figures (latency percentiles). */
+  values: Record<string, number>;
+  /** Per-window samples behind the medians. */
+  samples: Record<string, number[]>;
+  workers: WorkerFigures[];
+  /** Percent of one core used by other processes on the machine during the measurement. */
+  otherCpuPercent: number;
+  checks: Array<{ what: string; ok: boolean; detail: string }>;
+}
+
+export interface ScenarioArgs {
+  id: string;
+  /** Sentences/s of the latency scenario (0: as fast as it goes). */
+  rate?: number;
+  /** This rate is half the maximum measured just before. */
+  half?: boolean;
+}
+
+
+export interface WorkerFigures {
+  name: string;
+  components: string;
+  cpuPercent: number;
+  rssMB: number;
+  peakRssMB: number;
+}
+
+export interface Timing {
+  warmupMs: number;
+  windows: number;
+  windowMs: number;
+}
+
+export const TIMING: Timing = { warmupMs: 2000, windows: 5, windowMs: 1000 };
+
+export interface Source {
+  snapshot(): Promise<Snapshot>;
+  pids(): number[];
+  close(): Promise<void>;
+}
+
+/** What a figure is computed from: two snapshots bounding a window. */
+export type Figure = (a: Snapshot, b: Snapshot) => number;
+
+export interface Measured {
+  samples: Record<string, number[]>;
+  first: Snapshot;
+  last: Snapshot;
+  cpu: number[];
+  otherCpuPercent: number;
+}
+
+export async function measureWindows(src: Source, figures: Record<string, Figure>, timing: Timing = TIMING): Promise<Measured> {
+  await sleep(timing.warmupMs);
+  const samples: Record<string, number[]> = {};
+  for (const k of Object.keys(figures)) samples[k] = [];
+  const meter = new CpuMeter(src.pids());
+  const first = await src.snapshot();
+  let a = first;
+  for (let i = 0; i < timing.windows; i++) {
+    await sleep(timing.windowMs);
+    const b = await src.snapshot();
+    for (const [k, f] of Object.entries(figures)) samples[k].push(f(a, b));
+    a = b;
+  }
+  const cpu = meter.percents();
+  return { samples, first, last: a, cpu, otherCpuPercent: meter.otherPercent() };
+}
+
+export function medians(samples: Record<string, number[]>): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [k, v] of Object.entries(samples)) out[k] = median(v);
+  return out;
+}
+
+export function workerFigures(pids: number[], names: string[], components: string[], cpu: number[]): WorkerFigures[] {
+  return pids.map((pid, i) => {
+    const m = memory(pid);
+    return { name: names[i], components: components[i], cpuPercent: cpu[i], rssMB: m.rssBytes / 2 ** 20, peakRssMB: m.peakBytes / 2 ** 20 };
+  });
+}
+

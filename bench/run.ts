@@ -37,6 +37,10 @@ const PLAN: string[] = [
   'slow/off',
   'slow/on',
   'local-startup',
+  'windows/count-agg/in/off',
+  'windows/count-agg/in/on',
+  'windows/sliding-rss',
+  'windows/latency/2w',
   'baseline/end',
 ];
 

@@ -11,94 +11,15 @@ import { codecFigures } from './codec';
 import { RestSampler, startBenchCluster, submitAndWaitFirstAck, workerPids } from './cluster';
 import { BENCH_RATE, BENCH_SLOW_US, MAX_SPOUT_PENDING, type BenchTopology } from './components';
 import { InProcessRun } from './inprocess';
-import { latencyBetween, median, rate, sleep, total, type Snapshot } from './measure';
+import { latencyBetween, measureWindows, median, medians, rate, sleep, TIMING, total, workerFigures, type Figure, type Measured, type ScenarioArgs, type ScenarioResult, type Snapshot, type Source, type WorkerFigures } from './measure';
 import { CpuMeter, memory } from './procfs';
+
+export type { ScenarioArgs, ScenarioResult, WorkerFigures } from './measure';
 import { WorkerPair, benchEntry } from './worker-pair';
-
-export interface WorkerFigures {
-  name: string;
-  components: string;
-  cpuPercent: number;
-  rssMB: number;
-  peakRssMB: number;
-}
-
-export interface ScenarioResult {
-  /** Medians (rates) or whole-run figures (latency percentiles). */
-  values: Record<string, number>;
-  /** Per-window samples behind the medians. */
-  samples: Record<string, number[]>;
-  workers: WorkerFigures[];
-  /** Percent of one core used by other processes on the machine during the measurement. */
-  otherCpuPercent: number;
-  checks: Array<{ what: string; ok: boolean; detail: string }>;
-}
-
-export interface ScenarioArgs {
-  id: string;
-  /** Sentences/s of the latency scenario (0: as fast as it goes). */
-  rate?: number;
-  /** This rate is half the maximum measured just before. */
-  half?: boolean;
-}
-
-interface Timing {
-  warmupMs: number;
-  windows: number;
-  windowMs: number;
-}
-
-const TIMING: Timing = { warmupMs: 2000, windows: 5, windowMs: 1000 };
+import { countAggregation, resultLatency, slidingMemory } from './windows/scenarios';
 
 function ackingConfig(acking: boolean): TopologyConfig {
   return acking ? { 'topology.acker.executors': null, 'topology.max.spout.pending': MAX_SPOUT_PENDING } : { 'topology.acker.executors': 0 };
-}
-
-interface Source {
-  snapshot(): Promise<Snapshot>;
-  pids(): number[];
-  close(): Promise<void>;
-}
-
-/** What a figure is computed from: two snapshots bounding a window. */
-type Figure = (a: Snapshot, b: Snapshot) => number;
-
-interface Measured {
-  samples: Record<string, number[]>;
-  first: Snapshot;
-  last: Snapshot;
-  cpu: number[];
-  otherCpuPercent: number;
-}
-
-async function measureWindows(src: Source, figures: Record<string, Figure>, timing: Timing = TIMING): Promise<Measured> {
-  await sleep(timing.warmupMs);
-  const samples: Record<string, number[]> = {};
-  for (const k of Object.keys(figures)) samples[k] = [];
-  const meter = new CpuMeter(src.pids());
-  const first = await src.snapshot();
-  let a = first;
-  for (let i = 0; i < timing.windows; i++) {
-    await sleep(timing.windowMs);
-    const b = await src.snapshot();
-    for (const [k, f] of Object.entries(figures)) samples[k].push(f(a, b));
-    a = b;
-  }
-  const cpu = meter.percents();
-  return { samples, first, last: a, cpu, otherCpuPercent: meter.otherPercent() };
-}
-
-function medians(samples: Record<string, number[]>): Record<string, number> {
-  const out: Record<string, number> = {};
-  for (const [k, v] of Object.entries(samples)) out[k] = median(v);
-  return out;
-}
-
-function workerFigures(pids: number[], names: string[], components: string[], cpu: number[]): WorkerFigures[] {
-  return pids.map((pid, i) => {
-    const m = memory(pid);
-    return { name: names[i], components: components[i], cpuPercent: cpu[i], rssMB: m.rssBytes / 2 ** 20, peakRssMB: m.peakBytes / 2 ** 20 };
-  });
 }
 
 function wholeRunLatency(m: Measured): Record<string, number> {
@@ -337,6 +258,12 @@ export async function runScenario(args: ScenarioArgs): Promise<ScenarioResult> {
       return slow(a === 'on');
     case 'local-startup':
       return localStartup();
+    case 'windows':
+      // windows/count-agg/in/{off,on}, windows/sliding-rss, windows/latency/2w (bench/windows/)
+      if (a === 'count-agg') return countAggregation(variant === 'on');
+      if (a === 'sliding-rss') return slidingMemory();
+      if (a === 'latency') return resultLatency();
+      throw new Error(`unknown scenario ${args.id}`);
     case 'codec': {
       const meter = new CpuMeter([]);
       const c = codecFigures();

@@ -39,6 +39,13 @@ export class AggregateTimeWindows implements WindowEngine {
   private purgeAt = Infinity;
   private readonly fired = new Set<number>();
   private accumulators = 0;
+  /**
+   * Slots whose newest pane was purged, with that pane's id: freed at the next purge unless a
+   * tuple came for the key meanwhile. A key that comes back every window keeps its slot, instead of
+   * leaving the key table and entering it again each window.
+   */
+  private readonly idleSlots = new IntList();
+  private readonly idlePanes: number[] = [];
   /** The pane the last tuple went to (tuples mostly come in time order). */
   private hot: AggPane | null = null;
   private readonly info = new ResultInfo();
@@ -179,13 +186,14 @@ export class AggregateTimeWindows implements WindowEngine {
       this.panes.removeFirst();
       if (this.hot === pane) this.hot = null;
       this.ackLog.release(pane.acks, this.sink, !pane.failed);
+      this.releaseIdleSlots();
       const touched = pane.touched;
       for (let i = 0; i < touched.length; i++) {
         const slot = touched.items[i];
         pane.accs[slot] = undefined;
         if (this.lastPane[slot] === pane.id) {
-          this.lastPane[slot] = -Infinity;
-          this.slots.release(slot);
+          this.idleSlots.push(slot);
+          this.idlePanes.push(pane.id);
         }
       }
       this.accumulators -= touched.length;
@@ -193,6 +201,19 @@ export class AggregateTimeWindows implements WindowEngine {
       this.spare.push(pane);
     }
     if (this.fired.size > 0) for (const j of this.fired) if (geo.end(j) + this.latenessMs <= this.time) this.fired.delete(j);
+  }
+
+  /** Frees the slots that were idle at the last purge and got no tuple since. */
+  private releaseIdleSlots(): void {
+    const idle = this.idleSlots;
+    for (let i = 0; i < idle.length; i++) {
+      const slot = idle.items[i];
+      if (this.lastPane[slot] !== this.idlePanes[i]) continue; // the key came back
+      this.lastPane[slot] = -Infinity;
+      this.slots.release(slot);
+    }
+    idle.clear();
+    this.idlePanes.length = 0;
   }
 
   openWindows(): number {
@@ -231,6 +252,8 @@ export class AggregateTimeWindows implements WindowEngine {
     for (const pane of this.panes.values()) this.ackLog.release(pane.acks, { ack() {}, fail() {} }, true);
     this.panes.clear();
     this.slots.clear();
+    this.idleSlots.clear();
+    this.idlePanes.length = 0;
     this.lastPane.fill(-Infinity);
     this.hot = null;
     this.accumulators = 0;

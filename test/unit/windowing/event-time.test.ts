@@ -1,4 +1,4 @@
-import { Duration } from '../../../topology-api';
+import { Count, Duration } from '../../../topology-api';
 import { Collect, executedAll, GatedSpout, RecordingWindowBolt, run, seededShuffle, SpoutLedger, TaskGatedSpout, turns, until, windowStats, type Fired } from './helpers';
 
 /** [value, ts] tuples. */
@@ -105,6 +105,31 @@ describe('event-time windows', () => {
       expect(ledger.failed).toEqual([0]);
       const info = await cluster.getTopologyInfo('t');
       expect(JSON.stringify(info)).toContain('Tuple without a usable timestamp');
+    } finally {
+      await cluster.close();
+    }
+  });
+});
+
+describe('count windows in event time', () => {
+  it('count tuples in timestamp order, as the watermark passes them', async () => {
+    const fired: Fired[] = [];
+    const ledger = new SpoutLedger();
+    // out of order within the 1 s lag; 10_000 moves the watermark past everything before it
+    const input = events([300, 100, 200, 600, 400, 500, 900, 700, 800, 10_000]);
+    const { cluster } = await run((b) => {
+      b.setSpout('s', () => new GatedSpout(input, { open: input.length }, ledger, ['value', 'ts']));
+      b.setBolt('w', () => new RecordingWindowBolt(fired, 1).withTumblingWindow(Count.of(3)).withTimestampField('ts').withLag(Duration.seconds(1))).shuffleGrouping('s');
+    });
+    try {
+      await until(() => fired.length === 3, 'three windows');
+      expect(fired.map((f) => f.values)).toEqual([
+        [100, 200, 300],
+        [400, 500, 600],
+        [700, 800, 900],
+      ]);
+      expect(fired.map((f) => f.end)).toEqual([9000, 9000, 9000]); // count windows end at the watermark that released them
+      await until(() => ledger.acked.length === 9, 'acked');
     } finally {
       await cluster.close();
     }
