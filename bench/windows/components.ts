@@ -43,36 +43,50 @@ export function keySequence(keys: number, length = 1 << 16): { names: string[]; 
 
 /**
  * Emits [key, value] over `bench.keys` keys (seeded order), as fast as allowed; with message ids
- * when acking is on. With `bench.event.step.us` it also emits an event time `ts` that advances by
- * that much per tuple (simulated time: a long event-time run in a few wall seconds).
+ * when acking is on.
  */
 export class KeyedSpout extends BaseRichSpout {
-  private collector!: SpoutOutputCollector;
-  private names: string[] = [];
-  private order: Int32Array = new Int32Array(0);
-  private n = 0;
-  private tracked = false;
-  private stepUs = 0;
+  protected collector!: SpoutOutputCollector;
+  protected names: string[] = [];
+  protected order: Int32Array = new Int32Array(0);
+  protected n = 0;
+  protected tracked = false;
   open(conf: Readonly<TopologyConfig>, _x: TopologyContext, collector: SpoutOutputCollector): void {
     this.collector = collector;
     this.tracked = conf['topology.acker.executors'] !== 0;
     const seq = keySequence(num(conf, BENCH_KEYS, 10_000));
     this.names = seq.names;
     this.order = seq.order;
-    this.stepUs = num(conf, BENCH_EVENT_STEP_US, 0);
   }
   nextTuple(): void {
     const i = this.n++;
-    const key = this.names[this.order[i & (this.order.length - 1)]];
-    const values = this.stepUs > 0 ? [key, 1, Math.floor((i * this.stepUs) / 1000)] : [key, 1];
+    const values = [this.names[this.order[i & (this.order.length - 1)]], 1];
     if (this.tracked) this.collector.emit(values, i);
     else this.collector.emit(values);
   }
   declareOutputFields(d: OutputFieldsDeclarer): void {
-    d.declare(this.stepUs > 0 ? ['key', 'value', 'ts'] : ['key', 'value']);
+    d.declare(['key', 'value']);
   }
-  getComponentConfiguration(): TopologyConfig | null {
-    return null;
+}
+
+/**
+ * Emits [key, value, ts] like KeyedSpout, with an event time `ts` that advances
+ * `bench.event.step.us` per tuple: simulated time, so a long event-time run takes a few seconds.
+ */
+export class KeyedEventSpout extends KeyedSpout {
+  private stepUs = 10;
+  open(conf: Readonly<TopologyConfig>, x: TopologyContext, collector: SpoutOutputCollector): void {
+    super.open(conf, x, collector);
+    this.stepUs = num(conf, BENCH_EVENT_STEP_US, 10);
+  }
+  nextTuple(): void {
+    const i = this.n++;
+    const values = [this.names[this.order[i & (this.order.length - 1)]], 1, Math.floor((i * this.stepUs) / 1000)];
+    if (this.tracked) this.collector.emit(values, i);
+    else this.collector.emit(values);
+  }
+  declareOutputFields(d: OutputFieldsDeclarer): void {
+    d.declare(['key', 'value', 'ts']);
   }
 }
 
@@ -152,7 +166,7 @@ export function windowTopology(name: WindowBench, conf: TopologyConfig = {}): To
       b.setBolt('window', () => new KeyedSum().withTumblingWindow(Count.of(num(conf, BENCH_WINDOW_COUNT, 100_000))).withKeyField('key').withAggregate(Aggregates.sum('value')), 1).fieldsGrouping('spout', ['key']);
       break;
     case 'sliding-event':
-      b.setSpout('spout', KeyedSpout, 1);
+      b.setSpout('spout', KeyedEventSpout, 1);
       b.setBolt('window', () => new KeyedSum().withWindow(Duration.seconds(60), Duration.seconds(1)).withTimestampField('ts').withKeyField('key').withAggregate(Aggregates.sum('value')), 1).fieldsGrouping(
         'spout',
         ['key'],
