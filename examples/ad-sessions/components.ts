@@ -20,17 +20,7 @@ import {
   type Tuple,
   type WindowInfo,
 } from 'squall';
-
-/** A small seeded generator (mulberry32), so a run can be repeated. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seeded } from '../rolling-top-words/components';
 
 export type AdEvent = [userId: string, adId: string, kind: 'view' | 'click', timestamp: number];
 
