@@ -119,6 +119,8 @@ export class LocalCluster {
           logger: this.logger.child({ daemon: 'supervisor', supervisor: i + 1 }),
           config,
           version: 'local',
+          // The same signed reports as over REST, handed to Nimbus directly.
+          heartbeats: { send: async (batch) => nimbus.receiveHeartbeats(batch.supervisorId, batch) },
         });
         await supervisor.start();
         this.supervisors.push(supervisor);

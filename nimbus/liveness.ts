@@ -6,19 +6,35 @@
  * assigned worker has `nimbus.task.launch.secs` for its first heartbeat (Storm also keeps the
  * grace after that first beat; Squall does not, so a worker that hangs early is caught early).
  *
+ * Beats come from two sources, each compared only with itself: supervisors push every heartbeat to
+ * Nimbus (`push`, every `worker.heartbeat.frequency.secs`), and write a small liveness record to
+ * cluster state a few times per timeout (`state`), which Nimbus reads each monitor round and which
+ * keeps a worker alive if the push channel fails. Either source's value changing counts as a beat.
+ *
  * A worker Nimbus has not tracked before (after a Nimbus restart) gets what is left of its launch
  * grace by the assignment's `workerStartMs`, and its current beat counts as fresh: a restarted
  * Nimbus waits a full timeout before declaring a heartbeating worker dead, as Storm does.
  */
-import type { Assignment, WorkerBeat } from '../common/cluster-state/types';
+import type { Assignment } from '../common/cluster-state/types';
 import { slotKey } from './scheduler';
 
 export type WorkerState = 'starting' | 'running' | 'dead';
 
+/** Where a beat came from: the supervisor's push to Nimbus, or its record in cluster state. */
+export type BeatSource = 'push' | 'state';
+
+/** What liveness reads of a beat. */
+export interface BeatLike {
+  node: string;
+  port: number;
+  timeMs: number;
+}
+
 interface Entry {
   /** `workerStartMs` of the assignment this entry tracks: a new one starts over. */
   assignedMs: number;
-  lastBeatTimeMs: number | null;
+  /** Last beat value seen from each source. */
+  lastBeatTimeMs: Record<BeatSource, number | null>;
   /** Nimbus clock (monotonic) when `lastBeatTimeMs` last changed. */
   changedAtMs: number | null;
   /** Nimbus clock until which a silent worker counts as starting. */
@@ -40,12 +56,12 @@ export class WorkerLiveness {
    * Records one round of heartbeats for an assignment (every worker in it) and forgets workers no
    * longer in it. `nowMs` is Nimbus's monotonic clock, `wallNowMs` its wall clock.
    */
-  observe(assignment: Assignment, beats: readonly WorkerBeat[], nowMs: number, wallNowMs: number): void {
+  observe(assignment: Assignment, beats: readonly BeatLike[], nowMs: number, wallNowMs: number, source: BeatSource = 'state'): void {
     const workers = this.sync(assignment, nowMs, wallNowMs);
     for (const beat of beats) {
       const entry = workers.get(slotKey(beat.node, beat.port));
-      if (entry && beat.timeMs !== entry.lastBeatTimeMs) {
-        entry.lastBeatTimeMs = beat.timeMs;
+      if (entry && beat.timeMs !== entry.lastBeatTimeMs[source]) {
+        entry.lastBeatTimeMs[source] = beat.timeMs;
         entry.changedAtMs = nowMs;
       }
     }
@@ -105,7 +121,7 @@ export class WorkerLiveness {
       const graceLeftMs = Math.min(this.options.launchGraceMs, Math.max(0, assignedMs + this.options.launchGraceMs - wallNowMs));
       // A reassigned slot keeps the last beat value seen, so the old worker's beat is not taken
       // for the new worker's first one.
-      workers.set(key, { assignedMs, lastBeatTimeMs: entry?.lastBeatTimeMs ?? null, changedAtMs: null, graceUntilMs: nowMs + graceLeftMs });
+      workers.set(key, { assignedMs, lastBeatTimeMs: entry ? { ...entry.lastBeatTimeMs } : { push: null, state: null }, changedAtMs: null, graceUntilMs: nowMs + graceLeftMs });
     }
     return workers;
   }

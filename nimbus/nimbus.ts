@@ -35,6 +35,8 @@ import type { BundleProbe } from './bundle-probe';
 import type { BundleStore } from './bundle-store';
 import { WorkerLiveness } from './liveness';
 import { idCounter, newTopologyId } from './names';
+import type { HeartbeatReceipt } from '../common/protocol/heartbeats';
+import { receiveHeartbeats } from './heartbeats';
 import { NimbusReadSide, type PageOptions } from './read-side';
 import { StatsStore } from './stats/store';
 import { schedule, slotKey } from './scheduler';
@@ -261,6 +263,15 @@ export class Nimbus {
   /** The daemon configuration, secrets replaced by `<redacted>`. */
   clusterConfiguration(): Record<string, unknown> {
     return this.reads.clusterConfiguration();
+  }
+
+  /**
+   * Worker heartbeats with stats from supervisor `supervisorId` (REST, or LocalCluster directly):
+   * liveness and the stats store (nimbus/heartbeats.ts).
+   */
+  receiveHeartbeats(supervisorId: string, batch: unknown): HeartbeatReceipt {
+    this.checkReady();
+    return receiveHeartbeats({ table: this.table, liveness: this.liveness, stats: this.stats, clock: this.clock }, supervisorId, batch);
   }
 
   /** A bundle for download by supervisors (ERR_BUNDLE_NOT_FOUND unless a topology uses it). */

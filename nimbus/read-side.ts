@@ -155,16 +155,9 @@ export class NimbusReadSide {
     };
   }
 
-  /** Liveness from beats, and their stats into the store (executors placed on the beating worker). */
+  /** Liveness from the workers' records in cluster state (their stats come pushed: heartbeats.ts). */
   observe(t: Tracked, beats: readonly WorkerBeat[]): void {
-    if (!t.assignment) return;
-    const now = this.deps.clock.now();
-    this.deps.liveness.observe(t.assignment, beats, now, this.deps.clock.wallNow());
-    const placed = new Set(t.assignment.executors.map((e) => `${slotKey(e.node, e.port)}#${e.start}-${e.end}`));
-    for (const beat of beats) {
-      const key = slotKey(beat.node, beat.port);
-      this.deps.stats.ingest({ ...beat, incarnation: String(beat.pid) }, now, (s) => placed.has(`${key}#${s.start}-${s.end}`));
-    }
+    if (t.assignment) this.deps.liveness.observe(t.assignment, beats, this.deps.clock.now(), this.deps.clock.wallNow(), 'state');
   }
 
   private uptimeSecs(): number {

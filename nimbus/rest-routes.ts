@@ -27,6 +27,7 @@ export type NimbusApi = Pick<
   | 'rebalance'
   | 'submit'
   | 'openBundle'
+  | 'receiveHeartbeats'
 >;
 
 export interface RouteContext {
@@ -35,7 +36,7 @@ export interface RouteContext {
   params: Record<string, string>;
   query: URLSearchParams;
   nimbus: NimbusApi;
-  limits: { requestBytesMax: number; bundleBytesMax: number };
+  limits: { requestBytesMax: number; bundleBytesMax: number; heartbeatBytesMax: number };
   /** Bundle uploads being read or checked: bounded by the app. */
   uploads: { inFlight: number; max: number };
 }
@@ -186,6 +187,11 @@ export const ROUTES: readonly Route[] = [
   }),
   route('POST', 'topologies', true, submit),
   route('GET', 'bundles/:hash', true, downloadBundle),
+  route('POST', 'supervisors/:id/heartbeats', true, async (c) => {
+    const body = await readBody(c.req, c.limits.heartbeatBytesMax, 'ERR_BODY_TOO_LARGE');
+    if (!JSON_TYPES.has(mediaType(c.req))) throw squallError('ERR_UNSUPPORTED_MEDIA_TYPE', `expected application/json, got ${JSON.stringify(mediaType(c.req) || 'none')}`);
+    return ok(c.nimbus.receiveHeartbeats(c.params.id, parseJsonBody(body)));
+  }),
 ];
 
 /** The route for a path (literal segments beat captures), and the methods the path allows. */

@@ -26,13 +26,21 @@ export interface NimbusAppDeps {
 
 export type NimbusApp = (req: IncomingMessage, res: ServerResponse) => void;
 
+/** Floor of a heartbeat batch's size cap (16 MiB): nimbus.request.max.bytes is for hand-made requests. */
+const HEARTBEAT_BYTES_MIN = 16 << 20;
+
 /** Bundle uploads read or checked at once; more get 503 ERR_BUSY before their body is read. */
 const UPLOADS_IN_FLIGHT_MAX = 4;
 
 export function buildNimbusApp(deps: NimbusAppDeps): NimbusApp {
   const logger = deps.logger.child({ component: 'rest' });
   const token = cfg.strOrNull(deps.config, 'nimbus.auth.token');
-  const limits = { requestBytesMax: cfg.num(deps.config, 'nimbus.request.max.bytes'), bundleBytesMax: cfg.num(deps.config, 'nimbus.bundle.max.bytes') };
+  const limits = {
+    requestBytesMax: cfg.num(deps.config, 'nimbus.request.max.bytes'),
+    bundleBytesMax: cfg.num(deps.config, 'nimbus.bundle.max.bytes'),
+    // A supervisor's batch carries every executor's counters and histograms of its slots.
+    heartbeatBytesMax: Math.max(HEARTBEAT_BYTES_MIN, cfg.num(deps.config, 'nimbus.request.max.bytes')),
+  };
   const uploads = { inFlight: 0, max: UPLOADS_IN_FLIGHT_MAX };
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {

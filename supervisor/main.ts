@@ -11,7 +11,9 @@ import { cfg, resolveDaemonConfig, zookeeperConnectString, type DaemonConfig } f
 import { describeError, errorCode, squallError } from '../common/errors';
 import { createLogger, type Logger } from '../common/logging';
 import { Random } from '../common/random';
+import type { HeartbeatSink } from '../common/protocol/heartbeats';
 import { BundleCache, bundleCacheOptionsFromConfig, type BundleProvider } from './bundle-cache';
+import { HttpHeartbeatSink } from './heartbeat-sink';
 import { ProcessLauncher, type WorkerLauncher } from './launcher';
 import { Supervisor } from './supervisor';
 import { squallVersion } from '../common/version';
@@ -24,6 +26,8 @@ export interface StartSupervisorOptions {
   logger?: Logger;
   clock?: Clock;
   random?: Random;
+  /** Default: Nimbus's REST API at nimbus.host:nimbus.port. */
+  heartbeats?: HeartbeatSink;
 }
 
 export interface SupervisorHandle {
@@ -60,6 +64,7 @@ export async function startSupervisor(config: DaemonConfig, opts: StartSuperviso
     logger,
     config,
     version: squallVersion(),
+    heartbeats: opts.heartbeats ?? HttpHeartbeatSink.fromConfig(config),
   });
   let closing: Promise<void> | null = null;
   const close = (): Promise<void> => {

@@ -11,9 +11,11 @@ import type { Clock, TimerHandle } from '../common/clock';
 import { cfg, type DaemonConfig } from '../common/config';
 import { describeError, squallError } from '../common/errors';
 import type { Logger } from '../common/logging';
+import type { HeartbeatSink } from '../common/protocol/heartbeats';
 import type { WorkerHeartbeat } from '../common/protocol/ipc';
 import type { Random } from '../common/random';
 import { AssignmentWatcher, type ClusterSnapshot } from './assignment-watcher';
+import { HeartbeatForwarder } from './heartbeat-forwarder';
 import type { BundleProvider } from './bundle-cache';
 import type { WorkerHandle, WorkerLauncher } from './launcher';
 import { WORKER_COMPONENT, type SlotContext, type SlotState, type SlotTarget, type SlotTiming } from './slot';
@@ -31,6 +33,8 @@ export interface SupervisorDeps {
   logger: Logger;
   config: DaemonConfig;
   version: string;
+  /** Where workers' heartbeats and stats go (Nimbus over HTTP; Nimbus itself in LocalCluster). */
+  heartbeats: HeartbeatSink;
 }
 
 /** Storm's default error history, used when a record lacks a valid one. */
@@ -55,6 +59,10 @@ export class Supervisor {
   private readonly host: string;
   private readonly ports: number[];
   private readonly writer: StateWriter;
+  private readonly forwarder: HeartbeatForwarder;
+  /** When each worker's liveness record was last written to cluster state, and for which run. */
+  private readonly stateBeats = new Map<number, { incarnation: string; atMs: number }>();
+  private readonly stateBeatIntervalMs: number;
   private readonly slots = new Map<number, SlotDriver>();
   /** Latest records of the topologies on this node (error history size). */
   private records = new Map<string, TopologyRecord>();
@@ -73,6 +81,9 @@ export class Supervisor {
     this.host = cfg.str(deps.config, 'supervisor.host');
     this.ports = [...cfg.list<number>(deps.config, 'supervisor.slots.ports')].sort((a, b) => a - b);
     this.writer = new StateWriter(deps.state, this.logger);
+    this.forwarder = new HeartbeatForwarder(() => this.id, deps.heartbeats, this.logger);
+    // The record must keep a worker alive on its own should the push to Nimbus fail: three per timeout.
+    this.stateBeatIntervalMs = cfg.secsToMs(deps.config, 'nimbus.task.timeout.secs') / 3;
   }
 
   /** Set by `start()`. */
@@ -201,7 +212,7 @@ export class Supervisor {
     return {
       download: (hash) => this.deps.bundles.ensure(hash),
       launch: (port, target, bundlePath, events) => this.launch(port, target, bundlePath, events),
-      writeBeat: (port, topologyId, pid, beat) => this.writer.beat(this.workerBeat(port, topologyId, pid, beat)),
+      writeBeat: (port, topologyId, pid, beat) => this.onWorkerBeat(port, topologyId, pid, beat),
       reportError: (port, topologyId, code, message) => {
         this.logger.warn({ port, topologyId, code }, message);
         this.writer.error(topologyId, WORKER_COMPONENT, this.componentError(port, `${code}: ${message}`), this.historySize(topologyId));
@@ -235,6 +246,23 @@ export class Supervisor {
     this.logger.info({ port, topologyId, from: from.kind, to: to.kind, ...detail }, 'slot changed');
   }
 
+  /**
+   * A worker's heartbeat: to Nimbus with its stats (every beat), and as a small liveness record to
+   * cluster state when the worker is new or its last record is a third of a timeout old.
+   */
+  private onWorkerBeat(port: number, topologyId: string, pid: number | null, beat: WorkerHeartbeat): void {
+    const record = this.workerBeat(port, topologyId, pid, beat);
+    const incarnation = beat.incarnation || `pid-${record.pid}`;
+    const secret = this.records.get(topologyId)?.linkSecret;
+    const { v: _v, ...facts } = record;
+    if (secret) this.forwarder.forward({ ...facts, incarnation, executors: beat.executors }, secret);
+    const now = this.deps.clock.now();
+    const last = this.stateBeats.get(port);
+    if (last && last.incarnation === incarnation && now - last.atMs < this.stateBeatIntervalMs) return;
+    this.stateBeats.set(port, { incarnation, atMs: now });
+    this.writer.beat(record);
+  }
+
   private workerBeat(port: number, topologyId: string, pid: number | null, beat: WorkerHeartbeat): WorkerBeat {
     return {
       v: 1,
@@ -245,7 +273,6 @@ export class Supervisor {
       timeMs: this.wallNowMs(),
       uptimeSecs: beat.uptimeSecs,
       rssBytes: beat.rssBytes,
-      executors: beat.executors,
     };
   }
 
@@ -281,6 +308,7 @@ export class Supervisor {
       }
     }
     this.writer.close();
+    this.forwarder.close();
     this.logger.info('supervisor closed');
   }
 

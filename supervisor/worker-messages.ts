@@ -16,7 +16,8 @@ export function parseWorkerMessage(raw: unknown): WorkerToSupervisor | null {
     case 'heartbeat': {
       const beat = raw.beat;
       if (!isObject(beat) || !isNum(beat.timeMs) || !isNum(beat.uptimeSecs) || !isNum(beat.rssBytes) || !Array.isArray(beat.executors)) return null;
-      return { type: 'heartbeat', beat: { timeMs: beat.timeMs, uptimeSecs: beat.uptimeSecs, rssBytes: beat.rssBytes, executors: beat.executors.filter(isObject) as never } };
+      const incarnation = typeof beat.incarnation === 'string' && beat.incarnation.length > 0 && beat.incarnation.length <= 64 ? beat.incarnation : '';
+      return { type: 'heartbeat', beat: { incarnation, timeMs: beat.timeMs, uptimeSecs: beat.uptimeSecs, rssBytes: beat.rssBytes, executors: beat.executors.filter(isObject) as never } };
     }
     case 'error': {
       const error = raw.error;

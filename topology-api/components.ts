@@ -1,3 +1,4 @@
+import type { MetricRegistrar } from './metrics';
 import type { TopologyConfig } from './config';
 import { Fields, toFields } from './fields';
 import type { Tuple } from './tuple';
@@ -53,7 +54,8 @@ export interface IComponent {
 }
 
 /** What a running task can ask about the topology (Storm's `TopologyContext`). */
-export interface TopologyContext {
+/** Storm's TopologyContext, with Storm's metrics v2 registration (`registerCounter`, ...: metrics.ts). */
+export interface TopologyContext extends MetricRegistrar {
   /** The topology id (Storm's "storm id"). */
   getStormId(): string;
   getThisComponentId(): string;

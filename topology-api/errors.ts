@@ -25,6 +25,7 @@ export const ERROR_TABLE = {
   ERR_VALUE_TYPE: { status: 500, title: 'Tuple value has another type' },
   ERR_FAILED_EXCEPTION: { status: 500, title: 'Tuple failed' },
   ERR_COLLECTOR_CLOSED: { status: 500, title: 'Collector used outside its component lifecycle' },
+  ERR_METRIC_INVALID: { status: 500, title: 'Invalid user metric' },
   ERR_EMIT_AFTER_SETTLE: { status: 500, title: 'Emit through a basic collector after its input was acked or failed' },
   ERR_ASYNC_TIMEOUT: { status: 500, title: 'Asynchronous execution timed out' },
 

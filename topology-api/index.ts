@@ -8,6 +8,7 @@ export * from './constants';
 export * from './fields';
 export * from './tuple';
 export * from './components';
+export * from './metrics';
 export * from './definition';
 export * from './builder';
 export * from './basic-bolt-executor';

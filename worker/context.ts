@@ -1,5 +1,6 @@
 import { Fields, squallError, type TopologyConfig, type TopologyContext, type TopologyDefinition, DEFAULT_STREAM_ID, getComponent } from '../topology-api';
 import type { TopologyLayout } from '../common/topology-layout';
+import type { Counter, Gauge, Meter, MetricHistogram, MetricRegistrar } from '../topology-api/metrics';
 
 /** Storm's TopologyContext for one task, answered from the topology's layout. */
 export class TaskContext implements TopologyContext {
@@ -12,7 +13,26 @@ export class TaskContext implements TopologyContext {
     private readonly workerPort: number,
     private readonly workerTasks: readonly number[],
     private readonly componentConfig: Readonly<TopologyConfig>,
+    /** User metrics of this task (absent for contexts handed to custom groupings). */
+    private readonly metrics?: MetricRegistrar,
   ) {}
+
+  private registrar(): MetricRegistrar {
+    if (!this.metrics) throw squallError('ERR_METRIC_INVALID', 'metrics are registered from the context given to a spout or bolt');
+    return this.metrics;
+  }
+  registerCounter(name: string): Counter {
+    return this.registrar().registerCounter(name);
+  }
+  registerMeter(name: string): Meter {
+    return this.registrar().registerMeter(name);
+  }
+  registerHistogram(name: string): MetricHistogram {
+    return this.registrar().registerHistogram(name);
+  }
+  registerGauge(name: string, fn: () => number): Gauge {
+    return this.registrar().registerGauge(name, fn);
+  }
 
   getStormId(): string {
     return this.topologyId;

@@ -20,6 +20,7 @@ import { checkpointing, computeLayout, streamKey, type ExecutorRange, type Topol
 import type { ExecutorStats } from '../common/cluster-state/types';
 import { AckerTask } from './acker';
 import { TaskContext } from './context';
+import type { MetricRegistrar } from '../topology-api/metrics';
 import { AckerExecutor, BoltExecutor, SpoutExecutor, type Executor } from './executors';
 import { createGrouper } from './groupings';
 import type { AckKind, TupleQueue } from './queues';
@@ -200,7 +201,7 @@ export class WorkerRuntime implements Delivery, TaskHost {
       const maxPending = conf[Config.TOPOLOGY_MAX_SPOUT_PENDING];
       const ex = new SpoutExecutor(r.component, r.start, r.end, stats, typeof maxPending === 'number' ? maxPending : Infinity);
       for (let t = r.start; t <= r.end; t++) {
-        const task = new SpoutTask(t, r.component, this, this.outStreams(r.component, t), stats, this.context(r.component, t, conf), conf, TIMEOUT_BUCKETS);
+        const task = new SpoutTask(t, r.component, this, this.outStreams(r.component, t), stats, this.context(r.component, t, conf, stats.userMetrics.forTask(t)), conf, TIMEOUT_BUCKETS);
         ex.tasks.push(task);
         this.spoutTasks.push(task);
         this.ackQueueOf[t] = ex.acks;
@@ -212,7 +213,7 @@ export class WorkerRuntime implements Delivery, TaskHost {
       const capacity = conf[Config.TOPOLOGY_EXECUTOR_RECEIVE_BUFFER_SIZE] as number;
       const ex = new BoltExecutor(r.component, r.start, r.end, stats, capacity);
       for (let t = r.start; t <= r.end; t++) {
-        const task = new BoltTask(t, r.component, this, this.outStreams(r.component, t), stats, this.context(r.component, t, conf), conf);
+        const task = new BoltTask(t, r.component, this, this.outStreams(r.component, t), stats, this.context(r.component, t, conf, stats.userMetrics.forTask(t)), conf);
         ex.tasks.push(task);
         this.boltTasks.push(task);
         this.inboxOf[t] = ex.inbox;
@@ -223,8 +224,8 @@ export class WorkerRuntime implements Delivery, TaskHost {
     }
   }
 
-  private context(component: string, task: number, conf: Readonly<TopologyConfig>): TaskContext {
-    return new TaskContext(this.opts.topologyId, this.opts.definition, this.layout, component, task, this.opts.port ?? 0, this.localTasks, conf);
+  private context(component: string, task: number, conf: Readonly<TopologyConfig>, metrics?: MetricRegistrar): TaskContext {
+    return new TaskContext(this.opts.topologyId, this.opts.definition, this.layout, component, task, this.opts.port ?? 0, this.localTasks, conf, metrics);
   }
 
   /** Output streams of one source task, with a grouper per subscription. */

@@ -1,4 +1,5 @@
 import { Histogram } from '../common/histogram';
+import { UserMetricsRegistry } from './user-metrics';
 import type { ExecutorStats } from '../common/cluster-state/types';
 import type { StreamInfo } from '../common/topology-layout';
 import { ACKER_COMPONENT_ID, SYSTEM_COMPONENT_ID, SYSTEM_TICK_STREAM_ID } from '../topology-api';
@@ -52,6 +53,8 @@ export class ExecutorStatsCollector {
     this.windowStartMs = startedMs;
   }
 
+  /** User metrics its tasks registered (context.register*). */
+  readonly userMetrics = new UserMetricsRegistry();
   /** Execute latency of bolts, one entry per tuple at its batch's mean (recorded per batch). */
   readonly execute = new Histogram();
   /** Time parked by backpressure, closed periods; `parkedSinceMs` is the open one (-1: none). */
@@ -141,6 +144,8 @@ export class ExecutorStatsCollector {
       s.inflight = this.inflight;
       s.asyncTimedOut = this.asyncTimedOut;
     }
+    const metrics = this.userMetrics.snapshot();
+    if (metrics) s.metrics = metrics;
     if (this.kind === 'spout') s.completeHistogram = this.complete.toSparse();
     else if (this.execute.total > 0) s.executeHistogram = this.execute.toSparse();
     return s;

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type { TopologyDefinition } from '../topology-api';
 import type { Assignment, TopologyStatus } from '../common/cluster-state/types';
 import type { Clock, TimerHandle } from '../common/clock';
@@ -56,6 +57,8 @@ export class Worker {
   readonly runtime: WorkerRuntime;
   private readonly router: RemoteRouter;
   private readonly startedMs: number;
+  /** Identity of this run of the worker for Nimbus's stats (never reused, unlike pids and ports). */
+  private readonly incarnation = randomBytes(8).toString('hex');
   private heartbeat: TimerHandle | null = null;
   private closing: Promise<void> | null = null;
   /** True once listening, linked and running its executors. */
@@ -121,6 +124,7 @@ export class Worker {
 
   beat(): WorkerHeartbeat {
     return {
+      incarnation: this.incarnation,
       timeMs: this.opts.clock.wallNow(),
       uptimeSecs: Math.floor((this.opts.clock.now() - this.startedMs) / 1000),
       rssBytes: this.opts.rss ? this.opts.rss() : 0,

@@ -141,7 +141,11 @@ export type UserMetricStats =
   | { type: 'histogram'; count: number; sum: number; hist: number[] }
   | { type: 'gauge'; values: Record<string, number> };
 
-/** `/workerbeats/<topologyId>/<node>-<port>`. */
+/**
+ * `/workerbeats/<topologyId>/<node>-<port>`: a worker's small liveness record, written by its
+ * supervisor a few times per `nimbus.task.timeout.secs` (stats go to Nimbus directly:
+ * common/protocol/heartbeats.ts).
+ */
 export interface WorkerBeat {
   v: 1;
   topologyId: string;
@@ -151,7 +155,6 @@ export interface WorkerBeat {
   timeMs: number;
   uptimeSecs: number;
   rssBytes: number;
-  executors: ExecutorStats[];
 }
 
 /** `/errors/<topologyId>/<component>`: newest last, at most `topology.error.history.size`. */

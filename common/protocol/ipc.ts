@@ -36,6 +36,8 @@ export type SupervisorToWorker =
   | { type: 'shutdown' };
 
 export interface WorkerHeartbeat {
+  /** Chosen by the worker when it starts: its cumulative stats count from zero under it. */
+  incarnation: string;
   timeMs: number;
   uptimeSecs: number;
   rssBytes: number;

@@ -13,24 +13,10 @@
  * when removed.
  */
 import type { ExecutorStats } from '../../common/cluster-state/types';
+import type { WorkerStatsReport } from '../../common/protocol/heartbeats';
 import { STATS_WINDOWS, type StatsWindowId } from '../../common/protocol/rest';
 import { addCounts, countsToStats, diffStats, emptyCounts, type Counts } from './counts';
 import { RollingWindow, type Summable } from './rolling';
-
-/** One worker's heartbeat with its executors' cumulative stats (what a supervisor forwards). */
-export interface WorkerStatsReport {
-  topologyId: string;
-  node: string;
-  port: number;
-  pid: number;
-  /** Changes whenever the worker (re)starts: cumulative counts restart from zero. */
-  incarnation: string;
-  /** The supervisor's wall clock when it received the beat. */
-  timeMs: number;
-  uptimeSecs: number;
-  rssBytes: number;
-  executors: ExecutorStats[];
-}
 
 export const INCARNATIONS_MAX = 4;
 /** A worker's first report goes into the windows only if it has run at most this long. */

@@ -40,7 +40,7 @@ function supervisor(id: string, usedPorts: number[] = []): SupervisorInfo {
 }
 
 function beat(topologyId: string, node: string, port: number): WorkerBeat {
-  return { v: 1, topologyId, node, port, pid: 4242, timeMs: 10, uptimeSecs: 3, rssBytes: 1 << 20, executors: [] };
+  return { v: 1, topologyId, node, port, pid: 4242, timeMs: 10, uptimeSecs: 3, rssBytes: 1 << 20 };
 }
 
 function componentError(n: number): ComponentError {

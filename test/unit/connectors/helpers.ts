@@ -4,6 +4,7 @@
  */
 import { ManualClock } from '../../../common/clock';
 import { Fields, TupleImpl, type OutputCollector, type SpoutOutputCollector, type TopologyContext, type Tuple } from '../../../topology-api';
+import { UserMetricsRegistry } from '../../../worker/user-metrics';
 
 export interface Emitted {
   values: unknown[];
@@ -73,6 +74,8 @@ export function fakeContext(taskIndex = 0, tasks = 1, component = 'spout'): Topo
     getThisSources: () => ({}),
     getThisTargets: () => ({}),
     getThisComponentConfig: () => ({}),
+    // User metrics count into a throwaway registry (worker/user-metrics.ts).
+    ...new UserMetricsRegistry().forTask(taskIndex + 1),
   };
 }
 

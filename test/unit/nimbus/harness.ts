@@ -16,6 +16,7 @@ import type { TopologyConfig, TopologyDefinition } from '../../../common/topolog
 import type { BundleProbe, ProbedTopology } from '../../../nimbus/bundle-probe';
 import { BundleStore } from '../../../nimbus/bundle-store';
 import { Nimbus } from '../../../nimbus/nimbus';
+import { signReport } from '../../../common/protocol/heartbeats';
 
 export const WALL_ORIGIN_MS = 1_700_000_000_000;
 
@@ -102,7 +103,7 @@ export interface Harness {
   addSupervisor(id: string, ports: number[]): Promise<void>;
   /** Ends a supervisor's session: its ephemeral node goes. */
   removeSupervisor(id: string): Promise<void>;
-  /** Writes a heartbeat for a worker. */
+  /** Writes a worker's liveness record; with executors, also sends its stats to Nimbus (signed). */
   beat(topologyId: string, node: string, port: number, timeMs: number, executors?: ExecutorStats[]): Promise<void>;
   /** Lets watch callbacks run and waits for Nimbus's queue to drain. */
   settle(): Promise<void>;
@@ -165,8 +166,10 @@ export async function startHarness(options: { config?: Record<string, unknown>; 
       supervisorSessions.delete(id);
     },
     async beat(topologyId, node, port, timeMs, executors = []) {
-      const beat: WorkerBeat = { v: 1, topologyId, node, port, pid: 4242, timeMs, uptimeSecs: 12, rssBytes: 50_000_000, executors };
+      const beat: WorkerBeat = { v: 1, topologyId, node, port, pid: 4242, timeMs, uptimeSecs: 12, rssBytes: 50_000_000 };
       await peer.setWorkerBeat(beat);
+      // Stats go to Nimbus signed with the topology's link secret, as a supervisor sends them.
+      if (executors.length > 0) h.nimbus.receiveHeartbeats(node, { v: 1, supervisorId: node, reports: [signReport({ ...beat, incarnation: `${node}:${port}`, executors }, 'ab'.repeat(32))] });
     },
     settle,
     async restart() {

@@ -15,7 +15,7 @@ function assignment(startMs: Record<string, number>): Assignment {
 
 function beat(key: string, timeMs: number): WorkerBeat {
   const [node, port] = key.split(':');
-  return { v: 1, topologyId: 't', node, port: Number(port), pid: 1, timeMs, uptimeSecs: 1, rssBytes: 1, executors: [] };
+  return { v: 1, topologyId: 't', node, port: Number(port), pid: 1, timeMs, uptimeSecs: 1, rssBytes: 1 };
 }
 
 describe('WorkerLiveness', () => {

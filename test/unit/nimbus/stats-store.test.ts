@@ -4,7 +4,8 @@ import { Histogram } from '../../../common/histogram';
 import { summarizeComponents } from '../../../common/stats-summary';
 import { addCounts, diffStats, emptyCounts, type Counts } from '../../../nimbus/stats/counts';
 import { RollingWindow } from '../../../nimbus/stats/rolling';
-import { INCARNATIONS_MAX, StatsStore, type WorkerStatsReport } from '../../../nimbus/stats/store';
+import type { WorkerStatsReport } from '../../../common/protocol/heartbeats';
+import { INCARNATIONS_MAX, StatsStore } from '../../../nimbus/stats/store';
 
 const sumOps = { empty: () => ({ n: 0 }), add: (into: { n: number }, from: { n: number }) => void (into.n += from.n) };
 

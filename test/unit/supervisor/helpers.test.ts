@@ -30,7 +30,7 @@ describe('splitChildopts', () => {
 
 describe('parseWorkerMessage', () => {
   test('accepts the protocol messages', () => {
-    const beat = { timeMs: 1, uptimeSecs: 2, rssBytes: 3, executors: [{ component: 'x' }] };
+    const beat = { incarnation: 'run-1', timeMs: 1, uptimeSecs: 2, rssBytes: 3, executors: [{ component: 'x' }] };
     expect(parseWorkerMessage({ type: 'ready', pid: 7 })).toEqual({ type: 'ready', pid: 7 });
     expect(parseWorkerMessage({ type: 'heartbeat', beat })).toEqual({ type: 'heartbeat', beat });
     expect(parseWorkerMessage({ type: 'fatal', code: 'ERR_X', message: 'm' })).toEqual({ type: 'fatal', code: 'ERR_X', message: 'm' });

@@ -19,7 +19,7 @@ const timing: SlotTiming = { startTimeoutMs: 10_000, workerTimeoutMs: 5_000, shu
 const ctx: SlotContext = { timing, random: () => 0.5 };
 const PORT = 6700;
 const HASH = 'a'.repeat(64);
-const beat: WorkerHeartbeat = { timeMs: 1, uptimeSecs: 1, rssBytes: 1, executors: [] };
+const beat: WorkerHeartbeat = { incarnation: 'i1', timeMs: 1, uptimeSecs: 1, rssBytes: 1, executors: [] };
 
 function target(over: { topologyId?: string; executors?: Array<[number, number]>; seq?: number; status?: TopologyStatus; hash?: string } = {}): SlotTarget {
   const topologyId = over.topologyId ?? 'wc-1';

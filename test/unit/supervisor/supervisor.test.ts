@@ -13,6 +13,7 @@ import { resolveDaemonConfig } from '../../../common/config';
 import { squallError } from '../../../common/errors';
 import { silentLogger } from '../../../common/logging';
 import type { SupervisorToWorker, WorkerStartSpec } from '../../../common/protocol/ipc';
+import { verifyReport, type HeartbeatBatch } from '../../../common/protocol/heartbeats';
 import { Random } from '../../../common/random';
 import type { BundleProvider } from '../../../supervisor/bundle-cache';
 import type { WorkerEvents, WorkerHandle, WorkerLauncher } from '../../../supervisor/launcher';
@@ -42,7 +43,7 @@ class FakeWorker implements WorkerHandle {
     this.events.onMessage({ type: 'ready', pid: this.pid });
   }
   beat(rssBytes = 1): void {
-    this.events.onMessage({ type: 'heartbeat', beat: { timeMs: 0, uptimeSecs: 1, rssBytes, executors: [] } });
+    this.events.onMessage({ type: 'heartbeat', beat: { incarnation: 'i1', timeMs: 0, uptimeSecs: 1, rssBytes, executors: [] } });
   }
   error(component: string, text: string): void {
     this.events.onMessage({ type: 'error', component, error: { error: text, errorTimeMs: 1, host: 'worker-says', port: 1 } });
@@ -89,6 +90,7 @@ describe('Supervisor (scripted workers, manual clock)', () => {
   let dir: string;
   let sup: Supervisor;
   let retained: Array<Set<string>>;
+  let pushed: HeartbeatBatch[];
 
   const bundles: BundleProvider = {
     ensure: async (hash) => `/bundles/${hash}.js`,
@@ -139,10 +141,12 @@ describe('Supervisor (scripted workers, manual clock)', () => {
         'worker.frame.max.bytes': 4096,
       }),
       version: '9.9.9',
+      heartbeats: { send: async (batch) => (pushed.push(batch), { accepted: batch.reports.length, rejected: 0 }) },
     });
   };
 
   beforeEach(async () => {
+    pushed = [];
     server = new MemoryStateServer();
     store = server.connect();
     nimbus = new ClusterState(server.connect());
@@ -201,7 +205,7 @@ describe('Supervisor (scripted workers, manual clock)', () => {
     expect(launcher.workers).toHaveLength(1);
   });
 
-  test('heartbeats become WorkerBeats stamped with the supervisor clock', async () => {
+  test('heartbeats go to Nimbus signed, with a small liveness record in cluster state a third of a timeout apart', async () => {
     await nimbus.setTopology(record('t1'));
     await assign('t1', 6701);
     await settle(sup);
@@ -210,9 +214,23 @@ describe('Supervisor (scripted workers, manual clock)', () => {
     clock.advance(1_500);
     w.beat(777);
     await settle(sup);
-    expect(await nimbus.getWorkerBeats('t1')).toEqual([
-      { v: 1, topologyId: 't1', node: 'sup-1', port: 6701, pid: 1000, timeMs: clock.wallNow(), uptimeSecs: 1, rssBytes: 777, executors: [] },
-    ]);
+    const first = clock.wallNow();
+    expect(await nimbus.getWorkerBeats('t1')).toEqual([{ v: 1, topologyId: 't1', node: 'sup-1', port: 6701, pid: 1000, timeMs: first, uptimeSecs: 1, rssBytes: 777 }]);
+    expect(pushed).toHaveLength(1);
+    const [signed] = pushed[0].reports;
+    expect(pushed[0].supervisorId).toBe('sup-1');
+    expect(verifyReport(signed, 'ff')).toBe(true);
+    expect(JSON.parse(signed.body)).toEqual({ topologyId: 't1', node: 'sup-1', port: 6701, pid: 1000, incarnation: 'i1', timeMs: first, uptimeSecs: 1, rssBytes: 777, executors: [] });
+    // nimbus.task.timeout.secs is 30 (default): the record is rewritten every 10 s, pushes go every beat.
+    clock.advance(9_000);
+    w.beat(778);
+    await settle(sup);
+    expect((await nimbus.getWorkerBeats('t1'))[0].timeMs).toBe(first);
+    expect(pushed).toHaveLength(2);
+    clock.advance(1_000);
+    w.beat(779);
+    await settle(sup);
+    expect((await nimbus.getWorkerBeats('t1'))[0]).toMatchObject({ timeMs: clock.wallNow(), rssBytes: 779 });
   });
 
   test('worker errors keep the topology error history size and carry the slot host and port', async () => {
