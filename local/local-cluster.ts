@@ -178,6 +178,14 @@ export class LocalCluster {
     return this.launcher.workersOf(topologyId);
   }
 
+  /**
+   * Nimbus of this cluster: the REST API's views (`topologyPage`, `componentPage` with `?window=`,
+   * `visualization`, ...), fed by the workers' heartbeats as on a real cluster.
+   */
+  async nimbusApi(): Promise<Nimbus> {
+    return this.ready();
+  }
+
   /** The runtimes of a topology's in-process workers, for tests of runtime features. */
   async workerRuntimes(name: string): Promise<WorkerRuntime[]> {
     return this.workers((await this.record(name)).id).map((w) => w.runtime);

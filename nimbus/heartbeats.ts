@@ -8,7 +8,7 @@
 import type { Clock } from '../common/clock';
 import type { ExecutorStats } from '../common/cluster-state/types';
 import { squallError } from '../common/errors';
-import { verifyReport, type HeartbeatReceipt, type WorkerStatsReport } from '../common/protocol/heartbeats';
+import { verifyReport, type HeartbeatReceipt, type ProcessFacts, type WorkerStatsReport } from '../common/protocol/heartbeats';
 import type { WorkerLiveness } from './liveness';
 import type { StatsStore } from './stats/store';
 import type { TopologyTable, Tracked } from './topology-table';
@@ -21,6 +21,8 @@ export interface HeartbeatDeps {
   liveness: WorkerLiveness;
   stats: StatsStore;
   clock: Clock;
+  /** Latest process figures of each supervisor (for /metrics). */
+  supervisorProcess: Map<string, ProcessFacts>;
 }
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -33,6 +35,10 @@ export function receiveHeartbeats(deps: HeartbeatDeps, supervisorId: string, bat
     throw squallError('ERR_BODY_INVALID', 'a heartbeat batch is {v: 1, supervisorId, reports: [...]} with the supervisor id of the path');
   }
   if (batch.reports.length > REPORTS_PER_BATCH_MAX) throw squallError('ERR_BODY_INVALID', `at most ${REPORTS_PER_BATCH_MAX} reports per batch`);
+  const proc = batch.process;
+  if (isObject(proc) && isNum(proc.rssBytes) && isNum(proc.cpuSecs) && isNum(proc.uptimeSecs)) {
+    deps.supervisorProcess.set(supervisorId, { rssBytes: proc.rssBytes, cpuSecs: proc.cpuSecs, uptimeSecs: proc.uptimeSecs });
+  }
   const receipt: HeartbeatReceipt = { accepted: 0, rejected: 0 };
   const now = deps.clock.now();
   const wallNow = deps.clock.wallNow();

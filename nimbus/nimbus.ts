@@ -35,7 +35,9 @@ import type { BundleProbe } from './bundle-probe';
 import type { BundleStore } from './bundle-store';
 import { WorkerLiveness } from './liveness';
 import { idCounter, newTopologyId } from './names';
-import type { HeartbeatReceipt } from '../common/protocol/heartbeats';
+import type { HeartbeatReceipt, ProcessFacts } from '../common/protocol/heartbeats';
+import { processRegistry, renderMetrics } from './prometheus';
+import type { Registry } from 'prom-client';
 import { receiveHeartbeats } from './heartbeats';
 import { NimbusReadSide, type PageOptions } from './read-side';
 import { StatsStore } from './stats/store';
@@ -86,6 +88,8 @@ export class Nimbus {
   private readonly liveness: WorkerLiveness;
   private readonly reads: NimbusReadSide;
   private readonly stats = new StatsStore();
+  private readonly supervisorProcess = new Map<string, ProcessFacts>();
+  private processMetrics: Registry | null = null;
   private readonly pendingTimers = new Map<string, TimerHandle>();
   private readonly claims = new BundleClaims();
   private monitorTimer: TimerHandle | null = null;
@@ -271,7 +275,34 @@ export class Nimbus {
    */
   receiveHeartbeats(supervisorId: string, batch: unknown): HeartbeatReceipt {
     this.checkReady();
-    return receiveHeartbeats({ table: this.table, liveness: this.liveness, stats: this.stats, clock: this.clock }, supervisorId, batch);
+    return receiveHeartbeats({ table: this.table, liveness: this.liveness, stats: this.stats, clock: this.clock, supervisorProcess: this.supervisorProcess }, supervisorId, batch);
+  }
+
+  /** `GET /metrics`: Prometheus text exposition of the cluster, its topologies and Nimbus's process. */
+  async prometheusMetrics(): Promise<string> {
+    this.checkReady();
+    const cluster = await this.reads.clusterSummary();
+    const listed = new Set((await this.state.listSupervisors()).map((s) => s.id));
+    for (const id of this.supervisorProcess.keys()) if (!listed.has(id)) this.supervisorProcess.delete(id);
+    const now = this.clock.now();
+    const wallNow = this.clock.wallNow();
+    this.processMetrics ??= processRegistry();
+    return renderMetrics(
+      {
+        cluster,
+        topologies: this.table.all().map((t) => ({
+          id: t.record.id,
+          name: t.record.name,
+          status: t.record.status,
+          uptimeSecs: Math.max(0, Math.floor((wallNow - t.record.launchTimeMs) / 1000)),
+          workers: t.assignment ? new Set(t.assignment.executors.map((e) => slotKey(e.node, e.port))).size : 0,
+          executors: this.stats.executorStats(t.record.id, ':all-time', now).map((p) => p.stats),
+          workerFacts: [...this.stats.workers(t.record.id).values()],
+        })),
+        supervisors: [...this.supervisorProcess].map(([id, p]) => ({ id, ...p })),
+      },
+      this.processMetrics,
+    );
   }
 
   /** A bundle for download by supervisors (ERR_BUNDLE_NOT_FOUND unless a topology uses it). */

@@ -28,6 +28,7 @@ export type NimbusApi = Pick<
   | 'submit'
   | 'openBundle'
   | 'receiveHeartbeats'
+  | 'prometheusMetrics'
 >;
 
 export interface RouteContext {

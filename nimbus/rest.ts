@@ -44,6 +44,10 @@ export function buildNimbusApp(deps: NimbusAppDeps): NimbusApp {
   const uploads = { inFlight: 0, max: UPLOADS_IN_FLIGHT_MAX };
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    if (pathOnly(req.url) === METRICS_PATH) {
+      await serveMetrics(req, res, deps.nimbus);
+      return;
+    }
     const segments = apiSegments(req.url ?? '/');
     const method = req.method ?? 'GET';
     if (!segments) {
@@ -95,6 +99,24 @@ function serveUi(ui: UiAssets, req: IncomingMessage, res: ServerResponse, method
   if (pathname !== '/' && pathname !== '/index.html' && !pathname.startsWith('/assets/')) return false;
   sendError(res, squallError('ERR_METHOD_NOT_ALLOWED', `${method} ${pathOnly(req.url)}; allowed: GET, HEAD`), logger, { ...closeIfUnread(req), Allow: 'GET, HEAD' });
   return true;
+}
+
+/** Prometheus's scrape path, beside /api/v1 (docs/metrics.md); a read, so no token (like GETs). */
+const METRICS_PATH = '/metrics';
+
+async function serveMetrics(req: IncomingMessage, res: ServerResponse, nimbus: NimbusApi): Promise<void> {
+  if (req.method !== 'GET' && req.method !== 'HEAD') {
+    const err = squallError('ERR_METHOD_NOT_ALLOWED', `${req.method ?? ''} ${METRICS_PATH}; allowed: GET`);
+    throw err;
+  }
+  const text = await nimbus.prometheusMetrics();
+  res.writeHead(200, {
+    'Content-Type': 'text/plain; version=0.0.4; charset=utf-8',
+    'Content-Length': String(Buffer.byteLength(text)),
+    'Cache-Control': 'no-store',
+    'X-Content-Type-Options': 'nosniff',
+  });
+  res.end(req.method === 'HEAD' ? undefined : text);
 }
 
 /**

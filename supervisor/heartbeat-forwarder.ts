@@ -8,7 +8,7 @@
  */
 import { describeError } from '../common/errors';
 import type { Logger } from '../common/logging';
-import { signReport, type HeartbeatSink, type WorkerStatsReport } from '../common/protocol/heartbeats';
+import { processFacts, signReport, type HeartbeatSink, type WorkerStatsReport } from '../common/protocol/heartbeats';
 
 /** Failed sends between two warnings (the first is always logged). */
 const WARN_EVERY_FAILURES = 30;
@@ -47,7 +47,7 @@ export class HeartbeatForwarder {
     const reports = [...this.latest.values()].map((q) => signReport(q.report, q.secret));
     this.latest.clear();
     this.inFlight = this.sink
-      .send({ v: 1, supervisorId: this.supervisorId(), reports })
+      .send({ v: 1, supervisorId: this.supervisorId(), reports, process: processFacts() })
       .then(
         (receipt) => {
           if (this.failures > 0) this.logger.info({ failures: this.failures }, 'heartbeats reach Nimbus again');

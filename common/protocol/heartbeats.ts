@@ -35,10 +35,18 @@ export interface SignedWorkerReport {
   sig: string;
 }
 
+/** A supervisor process's own figures, for Nimbus's `/metrics`. */
+export interface ProcessFacts {
+  rssBytes: number;
+  cpuSecs: number;
+  uptimeSecs: number;
+}
+
 export interface HeartbeatBatch {
   v: 1;
   supervisorId: string;
   reports: SignedWorkerReport[];
+  process?: ProcessFacts;
 }
 
 /** What Nimbus answers a batch with. */
@@ -61,6 +69,12 @@ export function signReport(report: WorkerStatsReport, linkSecret: string): Signe
 export function verifyReport(signed: SignedWorkerReport, linkSecret: string): boolean {
   if (typeof signed.sig !== 'string' || !/^[0-9a-f]{64}$/.test(signed.sig) || typeof signed.body !== 'string') return false;
   return timingSafeEqual(Buffer.from(hmac(linkSecret, signed.body), 'hex'), Buffer.from(signed.sig, 'hex'));
+}
+
+/** This process's figures (rss, CPU user+system, uptime). */
+export function processFacts(): ProcessFacts {
+  const cpu = process.cpuUsage();
+  return { rssBytes: process.memoryUsage.rss(), cpuSecs: (cpu.user + cpu.system) / 1e6, uptimeSecs: Math.floor(process.uptime()) };
 }
 
 function hmac(secret: string, body: string): string {

@@ -16,6 +16,7 @@ import { createLogger, silentLogger } from '../../../common/logging';
 import { startNimbus, type RunningNimbus } from '../../../nimbus/main';
 import { buildNimbusApp, type NimbusApi } from '../../../nimbus/rest';
 import { FakeProbe, fakeBundle, WALL_ORIGIN_MS } from '../../unit/nimbus/harness';
+import { parseExposition, sumOf } from '../../helpers/prometheus-parser';
 
 const TOKEN = 'test-token-123';
 const REQUEST_MAX = 1024;
@@ -186,6 +187,10 @@ describe('Nimbus REST API', () => {
       expect(await json(await fetch(`${c.url}/topology/wc?window=600`))).toMatchObject({ window: '600', windowPretty: '10m 0s' });
       expect(await json(await fetch(`${c.url}/topology/wc/component/count?window=86400`))).toMatchObject({ window: '86400', windowPretty: '1d 0h 0m 0s', boltStats: expect.any(Array) });
       await expectError(fetch(`${c.url}/topology/wc?window=60`), 400, 'ERR_BODY_INVALID');
+      const metrics = await fetch(`${c.nimbus.url}/metrics`);
+      expect([metrics.status, metrics.headers.get('content-type')]).toEqual([200, 'text/plain; version=0.0.4; charset=utf-8']);
+      expect(sumOf(parseExposition(await metrics.text()), 'squall_topologies')).toBe(1);
+      await expectError(fetch(`${c.nimbus.url}/metrics`, { method: 'POST' }), 405, 'ERR_METHOD_NOT_ALLOWED');
     });
 
     test('POST activate, deactivate, rebalance/:wait, kill/:wait', async () => {
