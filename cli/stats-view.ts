@@ -1,4 +1,5 @@
-import type { ComponentSummary } from '../common/stats-summary';
+import type { ExecutorStats } from '../common/cluster-state/types';
+import { summarizeUserMetrics, type ComponentSummary, type UserMetricSummary } from '../common/stats-summary';
 import type { BoltEntry, SpoutEntry } from '../common/protocol/rest';
 import type { WindowingStats } from '../common/window-stats';
 import { formatNumber, formatRate, table } from './format';
@@ -123,4 +124,25 @@ export function pageToView(page: { spouts: SpoutEntry[]; bolts: BoltEntry[] }): 
       ...(b.windows !== undefined ? { windows: b.windows } : {}),
     })),
   };
+}
+
+function metricValue(m: UserMetricSummary): string {
+  switch (m.type) {
+    case 'counter':
+    case 'meter':
+      return String(m.count);
+    case 'gauge':
+      return `${m.value} (${m.tasks} tasks, min ${m.min}, max ${m.max})`;
+    default:
+      return `n ${m.count}, mean ${m.mean}, p50 ${m.p50}, p99 ${m.p99}, max ${m.max}`;
+  }
+}
+
+/** User metrics (context.register*) per component, summed over tasks; '' when there are none. */
+export function userMetricsTable(executors: readonly ExecutorStats[]): string {
+  const rows: Array<Array<string | number>> = [];
+  for (const component of [...new Set(executors.map((e) => e.component))].sort()) {
+    for (const m of summarizeUserMetrics(executors.filter((e) => e.component === component), null)) rows.push([component, m.name, m.type, metricValue(m)]);
+  }
+  return rows.length === 0 ? '' : table(['component', 'metric', 'type', 'value'], rows);
 }

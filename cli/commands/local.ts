@@ -6,7 +6,7 @@ import { createLogger } from '../../common/logging';
 import { LocalCluster } from '../../local/local-cluster';
 import { buildBundle } from '../bundle';
 import { parseConfigArgs } from '../config-args';
-import { componentTable, progressLine, type ComponentsView } from '../stats-view';
+import { componentTable, progressLine, userMetricsTable, type ComponentsView } from '../stats-view';
 import type { CliContext } from '../context';
 import { processingGuarantee } from '../../common/topology-layout';
 import { checkpointLine } from '../../common/checkpoint-stats';
@@ -96,6 +96,8 @@ async function runIn(
   await cluster.killTopology(name, { waitSecs: 0 });
   ctx.out(`\n"${name}" ran ${((performance.now() - started) / 1000).toFixed(1)}s`);
   ctx.out(componentTable(info));
+  const metrics = userMetricsTable(info.executors);
+  if (metrics !== '') ctx.out(`\nuser metrics\n${metrics}`);
   if (info.checkpoint !== undefined) ctx.out(checkpointLine(info.checkpoint));
 }
 

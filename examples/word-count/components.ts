@@ -5,6 +5,7 @@ import {
   Fields,
   TupleUtils,
   type BasicOutputCollector,
+  type Counter,
   type OutputCollector,
   type OutputFieldsDeclarer,
   type SpoutOutputCollector,
@@ -94,8 +95,16 @@ export class SplitSentence extends BaseBasicBolt {
 /** Counts words; fields grouping on `word` sends every occurrence of a word to the same task. */
 export class WordCount extends BaseBasicBolt {
   private counts = new Map<string, number>();
+  private counted: Counter | null = null;
+
+  /** User metrics (docs/metrics.md): summed over tasks and workers, on REST and /metrics. */
+  prepare(_conf: Readonly<TopologyConfig>, context: TopologyContext): void {
+    this.counted = context.registerCounter('words.counted');
+    context.registerGauge('words.distinct', () => this.counts.size);
+  }
 
   execute(input: Tuple, collector: BasicOutputCollector): void {
+    this.counted?.inc();
     const word = input.getString(0);
     const count = (this.counts.get(word) ?? 0) + 1;
     this.counts.set(word, count);
