@@ -17,6 +17,8 @@ import { startNimbus, type RunningNimbus } from '../../../nimbus/main';
 import { buildNimbusApp, type NimbusApi } from '../../../nimbus/rest';
 import { FakeProbe, fakeBundle, WALL_ORIGIN_MS } from '../../unit/nimbus/harness';
 import { parseExposition, sumOf } from '../../helpers/prometheus-parser';
+import { signReport } from '../../../common/protocol/heartbeats';
+import { HttpHeartbeatSink } from '../../../supervisor/heartbeat-sink';
 
 const TOKEN = 'test-token-123';
 const REQUEST_MAX = 1024;
@@ -340,6 +342,20 @@ describe('Nimbus REST API', () => {
       const res = await fetch(`${c.url}/bundles/${bundleHash}`, { headers: { Authorization: `Bearer ${TOKEN}` } });
       expect(res.status).toBe(200);
       expect(Buffer.from(await res.arrayBuffer())).toEqual(fakeBundle());
+    });
+
+    test('heartbeats need the token and a report signed with the topology secret', async () => {
+      const { id } = (await json(await submit(c, 'wc', fakeBundle(), { token: TOKEN }))) as { id: string };
+      const report = { topologyId: id, node: 's1', port: 6700, pid: 7, incarnation: 'run-1', timeMs: 1, uptimeSecs: 1, rssBytes: 1, executors: [] };
+      const batch = (secret: string, node = 's1') => ({ v: 1 as const, supervisorId: 's1', reports: [signReport({ ...report, node }, secret)] });
+      const good = new HttpHeartbeatSink(c.nimbus.url, TOKEN);
+      await expect(new HttpHeartbeatSink(c.nimbus.url, null).send(batch('ab'.repeat(32)))).rejects.toMatchObject({ code: 'ERR_UNAUTHORIZED' });
+      // The fake Nimbus of these tests draws real link secrets: a guessed one does not verify.
+      expect(await good.send(batch('ab'.repeat(32)))).toEqual({ accepted: 0, rejected: 1 });
+      const secret = c.nimbus.nimbus.getTopology(id).linkSecret;
+      expect(await good.send(batch(secret))).toEqual({ accepted: 1, rejected: 0 });
+      expect(await good.send(batch(secret, 's2'))).toEqual({ accepted: 0, rejected: 1 });
+      await expectError(post(`${c.url}/supervisors/s1/heartbeats`, JSON.stringify({ v: 1, supervisorId: 's2', reports: [] }), { Authorization: `Bearer ${TOKEN}` }), 400, 'ERR_BODY_INVALID');
     });
 
     test('an unauthorized upload is refused before its body is read', async () => {
