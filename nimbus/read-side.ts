@@ -140,8 +140,10 @@ export class NimbusReadSide {
     // The page shows these beats: judge liveness by them too, not only by the last monitor round's.
     this.observe(t, beats);
     const id = t.record.id;
-    const workers = new Map<string, WorkerFacts>();
-    for (const [key, w] of this.deps.stats.workers(id)) workers.set(key, { pid: w.pid, uptimeSecs: w.uptimeSecs, rssBytes: w.rssBytes });
+    // The freshest of the pushed beat and the liveness record (a restarted Nimbus has only the record at first).
+    const workers = new Map<string, WorkerFacts & { timeMs: number }>();
+    for (const b of beats) workers.set(slotKey(b.node, b.port), b);
+    for (const [key, w] of this.deps.stats.workers(id)) if ((workers.get(key)?.timeMs ?? -Infinity) <= w.timeMs) workers.set(key, w);
     return {
       record: t.record,
       layout: t.layout,

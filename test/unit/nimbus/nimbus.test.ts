@@ -423,6 +423,10 @@ describe('Nimbus', () => {
       expect(next.getTopology('k').status).toBe('KILLED');
       expect(next.getTopology('r').status).toBe('REBALANCING');
       expect(next.getAssignment('x')).toEqual(keptAssignment);
+      // Before any worker's push reaches it, a new Nimbus shows workers from their liveness records.
+      const [worker] = keptAssignment!.executors;
+      await h.beat(kept.id, worker.node, worker.port, h.clock.wallNow());
+      expect((await next.topologyPage('x')).workers[0]).toMatchObject({ state: 'running', pid: 4242, uptimeSeconds: 12 });
       // The counter continues past the recovered ids.
       h.clock.advance(20_000);
       await h.settle();
