@@ -87,6 +87,18 @@ export interface WorkerRuntimeOptions {
 
 const NEVER_FULL: Backpressured = { isFull: () => false };
 
+/**
+ * The seed of a worker's Random: `topology.random.seed` (tests) mixed with the worker's first task,
+ * or a random one. Every worker of a seeded topology used to draw the same sequence, so spout
+ * tasks in different workers made the same root and edge ids: their trees merged at the acker and
+ * never completed (replayed after the message timeout, or stuck forever on a manual clock).
+ */
+function workerSeed(topologySeed: unknown, executors: readonly ExecutorRange[] | undefined): number {
+  if (typeof topologySeed !== 'number') return randomSeed();
+  const firstTask = executors && executors.length > 0 ? Math.min(...executors.map((e) => e.start)) : 0;
+  return (topologySeed ^ Math.imul(firstTask + 1, 0x9e3779b9)) >>> 0;
+}
+
 /** Handles tuples of one system stream (SYSTEM_STREAMS) arriving for a local bolt task. */
 export type SystemStreamHandler = (task: BoltTask, tuple: TupleImpl) => void;
 
@@ -140,7 +152,7 @@ export class WorkerRuntime implements Delivery, TaskHost {
   constructor(private readonly opts: WorkerRuntimeOptions) {
     this.clock = opts.clock;
     this.logger = opts.logger;
-    this.random = new Random(opts.seed ?? (typeof opts.config[Config.TOPOLOGY_RANDOM_SEED] === 'number' ? (opts.config[Config.TOPOLOGY_RANDOM_SEED] as number) : randomSeed()));
+    this.random = new Random(opts.seed ?? workerSeed(opts.config[Config.TOPOLOGY_RANDOM_SEED], opts.executors));
     this.layout = computeLayout(opts.definition, opts.config, opts.componentExecutors, opts.componentTasks);
     this.tracking = this.layout.ackerTasks.length > 0;
     this.checkpoints = checkpointing(opts.definition, opts.config)

@@ -57,6 +57,23 @@ describe('acking through the runtime', () => {
     expect(info.bolts.find((c) => c.componentId === 'sink')).toMatchObject({ executed: 200, acked: 200 });
   });
 
+  it('completes every tree when spouts in several workers share the topology seed', async () => {
+    // Every worker drew the same random sequence from topology.random.seed: spout tasks in two
+    // workers made the same root and edge ids, their trees merged at the acker and never completed.
+    const ledger = new SpoutLedger();
+    const seen: Seen[] = [];
+    await submit(
+      (b) => {
+        b.setSpout('s', () => new ListSpout(range(200), ledger), 4);
+        b.setBolt('sink', () => new RecordingBolt(seen), 8).shuffleGrouping('s');
+      },
+      { 'topology.workers': 2 },
+    );
+    await until(() => ledger.acked.length === 800, 'every spout tuple of 4 tasks in 2 workers acked');
+    expect(seen).toHaveLength(800);
+    expect(await fx.cluster.pendingCounts('t')).toEqual({ spoutPending: 0, ackerTrees: 0 });
+  });
+
   it('does not ack the root while a descendant is un-acked', async () => {
     const ledger = new SpoutLedger();
     await submit((b) => {
