@@ -22,9 +22,10 @@ export function componentTable(view: ComponentsView): string {
     c.failed,
     c.type === 'spout' ? `${c.completeLatency.toFixed(3)} (complete)` : `${c.executeLatency.toFixed(3)} (execute)`,
     c.type === 'bolt' ? c.capacity.toFixed(3) : '-',
+    inflightCell(c),
     c.lastError ? c.lastError.split('\n')[0].slice(0, 60) : '',
   ]);
-  const main = table(['component', 'type', 'executors', 'emitted', 'transferred', 'executed', 'acked', 'failed', 'latency ms', 'capacity', 'last error'], rows);
+  const main = table(['component', 'type', 'executors', 'emitted', 'transferred', 'executed', 'acked', 'failed', 'latency ms', 'capacity', 'in flight', 'last error'], rows);
   const windowed = view.bolts.filter((b) => b.windows !== undefined);
   if (windowed.length === 0) return main;
   const wrows = windowed.map((b) => {
@@ -32,6 +33,12 @@ export function componentTable(view: ComponentsView): string {
     return [b.componentId, w.open, w.buffered, formatWatermark(w.watermarkMs), w.late, w.lateDropped];
   });
   return `${main}\n\n${table(['windowed bolt', 'open windows', 'buffered', 'watermark', 'late', 'late dropped'], wrows)}`;
+}
+
+/** Async bolts: execute promises unsettled now, and how many timed out (when any did); '-' for the others. */
+function inflightCell(c: ComponentSummary): string {
+  if (c.inflight === undefined) return '-';
+  return c.asyncTimedOut ? `${c.inflight} (${c.asyncTimedOut} timed out)` : String(c.inflight);
 }
 
 /** An event-time watermark: a UTC time when it looks like epoch ms, else the number. */
@@ -61,10 +68,12 @@ export function progressLine(prev: ComponentsView, cur: ComponentsView, seconds:
   const before = workCounts(prev);
   const parts: string[] = [];
   const windows = new Map(cur.bolts.filter((b) => b.windows !== undefined).map((b) => [b.componentId, b.windows!]));
+  const inflight = new Map(cur.bolts.filter((b) => (b.inflight ?? 0) > 0).map((b) => [b.componentId, b.inflight!]));
   for (const [id, n] of workCounts(cur)) {
     if (id.startsWith('__')) continue;
     const w = windows.get(id);
-    parts.push(`${id} ${formatRate((n - (before.get(id) ?? 0)) / seconds)}${w !== undefined ? windowsNote(w) : ''}`);
+    const async = inflight.has(id) ? ` (${inflight.get(id)} in flight)` : '';
+    parts.push(`${id} ${formatRate((n - (before.get(id) ?? 0)) / seconds)}${async}${w !== undefined ? windowsNote(w) : ''}`);
   }
   const acked = (v: ComponentsView): number => v.spouts.reduce((a, s) => a + s.acked, 0);
   const failed = (v: ComponentsView): number => v.spouts.reduce((a, s) => a + s.failed, 0);
@@ -122,6 +131,7 @@ export function pageToView(page: { spouts: SpoutEntry[]; bolts: BoltEntry[] }): 
       backpressureMs: b.backpressureMs,
       lastError: b.lastError,
       ...(b.windows !== undefined ? { windows: b.windows } : {}),
+      ...(b.inflight !== undefined ? { inflight: b.inflight, asyncTimedOut: b.asyncTimedOut ?? 0 } : {}),
     })),
   };
 }

@@ -54,6 +54,10 @@ export interface ComponentSummary {
   errorTime: number | null;
   /** Windowed bolts: their window figures over every executor (docs/windowing.md). */
   windows?: WindowingStats;
+  /** Async bolts (once a task had an async call): execute promises unsettled now, over every executor. */
+  inflight?: number;
+  /** Async bolts: inputs failed because their promise outlived topology.async.timeout.secs. */
+  asyncTimedOut?: number;
 }
 
 export interface TopologyTotals {
@@ -111,6 +115,7 @@ export function summarizeComponents(
     const errs = errors[id] ?? [];
     const last = errs[errs.length - 1];
     const windows = sumWindowStats(mine.map((s) => s.windows));
+    const { inflight, asyncTimedOut } = summarizeExtras(mine);
     return {
       componentId: id,
       type,
@@ -133,6 +138,7 @@ export function summarizeComponents(
       errorPort: last ? last.port : null,
       errorTime: last ? last.errorTimeMs : null,
       ...(windows !== undefined ? { windows } : {}),
+      ...(inflight !== undefined ? { inflight, asyncTimedOut: asyncTimedOut ?? 0 } : {}),
     };
   });
 }
