@@ -143,7 +143,7 @@ export function rebalanceCommand(ctx: CliContext) {
 export function monitorCommand(ctx: CliContext) {
   return {
     command: 'monitor <name>',
-    describe: 'Print emitted/executed and acked per second for each component, live, and the windows of windowed bolts',
+    describe: 'Print emitted/executed and acked per second for each component, live, the windows of windowed bolts and the calls in flight of async bolts',
     builder: (y: Argv) =>
       withNimbusOptions(y)
         .positional('name', { type: 'string', demandOption: true })
