@@ -141,19 +141,33 @@ export class BoltTask extends TaskBase implements OutputCollector {
       return;
     }
     this.current = tuple;
-    // ordered mode: an input executed while an earlier one is unfinished queues behind it from its first emit
-    const queued = this.ordered && this.inflight > 0 ? this.open(tuple) : null;
-    let result: MaybePromise = undefined;
+    if (this.ordered) this.executeOrdered(tuple);
+    else {
+      const result = this.call(tuple);
+      // the synchronous path pays this one comparison
+      if (result !== undefined && isPromise(result)) this.track(this.open(tuple), result);
+    }
+    this.current = null;
+    this.stats.executed[si]++;
+  }
+
+  /** The user's execute; a throw fails the input and is reported. */
+  private call(tuple: TupleImpl): MaybePromise {
     try {
-      result = this.bolt.execute(tuple);
+      return this.bolt.execute(tuple);
     } catch (err) {
       this.reportError(err);
       if (tuple.done === 0) this.fail(tuple);
+      return undefined;
     }
+  }
+
+  /** Ordered mode: an input executed while an earlier one is unfinished queues behind it from its first emit. */
+  private executeOrdered(tuple: TupleImpl): void {
+    const queued = this.inflight > 0 ? this.open(tuple) : null;
+    const result = this.call(tuple);
     if (isPromise(result)) this.track(queued ?? this.open(tuple), result);
     else if (queued !== null) queued.state = CallState.Settled; // released when the calls before it are
-    this.current = null;
-    this.stats.executed[tuple.streamIndex]++;
   }
 
   /**
@@ -664,7 +678,7 @@ export class SpoutTask extends TaskBase implements SpoutOutputCollector {
     } catch (err) {
       this.reportError(err);
     }
-    if (isPromise(result)) this.wait(result);
+    if (result !== undefined && isPromise(result)) this.wait(result);
     if (this.immediateAcks.length > 0) this.flushImmediateAcks();
   }
 
