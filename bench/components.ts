@@ -7,13 +7,16 @@
  * - spouts emit with message ids exactly when acking is on (`topology.acker.executors` ≠ 0);
  * - `bench.rate`: sentences/s of the sentence spout, over all its tasks (0 = as fast as allowed);
  * - `bench.slow.us`: CPU time the slow bolt burns per tuple;
- * - `bench.report.file`: where a spout writes the wall time of its first ack (startup figure).
+ * - `bench.report.file`: where a spout writes the wall time of its first ack (startup figure);
+ * - `bench.io.ms`: latency of the async bolt's simulated I/O (default 1).
  */
 import * as fs from 'node:fs';
 import {
+  BaseBasicBolt,
   BaseRichBolt,
   BaseRichSpout,
   TopologyBuilder,
+  type BasicOutputCollector,
   type OutputCollector,
   type OutputFieldsDeclarer,
   type SpoutOutputCollector,
@@ -25,6 +28,7 @@ import {
 export const BENCH_RATE = 'bench.rate';
 export const BENCH_SLOW_US = 'bench.slow.us';
 export const BENCH_REPORT_FILE = 'bench.report.file';
+export const BENCH_IO_MS = 'bench.io.ms';
 /** `topology.max.spout.pending` of every benchmark run with acking. */
 export const MAX_SPOUT_PENDING = 2000;
 
@@ -191,7 +195,66 @@ export class SlowBolt extends BaseRichBolt {
   }
 }
 
-export type BenchTopology = 'const-null' | 'const-id-null' | 'word-count' | 'slow';
+/**
+ * A stand-in for the client of a remote system: each call resolves `latencyMs` after it was made.
+ * Calls come due in the order they were made, and one timer resolves every call due when it fires,
+ * as one socket read answers many pipelined requests; a timer per call would measure Node's timer
+ * wheel, not Squall. Node's timers fire on whole milliseconds, so a 1 ms call takes 1–2 ms.
+ */
+export class SimulatedIo {
+  private due: number[] = [];
+  private resolvers: Array<() => void> = [];
+  private head = 0;
+  private timer: NodeJS.Timeout | null = null;
+  constructor(private readonly latencyMs: number) {}
+
+  call(): Promise<void> {
+    return new Promise<void>((resolve) => {
+      this.resolvers.push(resolve);
+      this.due.push(performance.now() + this.latencyMs);
+      if (this.timer === null) this.arm();
+    });
+  }
+
+  private arm(): void {
+    this.timer = setTimeout(this.fire, Math.max(0, this.due[this.head] - performance.now()));
+  }
+
+  private readonly fire = (): void => {
+    this.timer = null;
+    const now = performance.now();
+    while (this.head < this.due.length && this.due[this.head] <= now) this.resolvers[this.head++]();
+    if (this.head === this.due.length) {
+      this.due = [];
+      this.resolvers = [];
+      this.head = 0;
+    } else {
+      if (this.head > 4096) {
+        this.due = this.due.slice(this.head);
+        this.resolvers = this.resolvers.slice(this.head);
+        this.head = 0;
+      }
+      this.arm();
+    }
+  };
+}
+
+/** An enrichment through simulated I/O (`bench.io.ms` per call), the normal async bolt: awaits, then emits anchored. */
+export class AsyncIoBolt extends BaseBasicBolt {
+  private io!: SimulatedIo;
+  prepare(conf: Readonly<TopologyConfig>): void {
+    this.io = new SimulatedIo(typeof conf[BENCH_IO_MS] === 'number' ? (conf[BENCH_IO_MS] as number) : 1);
+  }
+  async execute(t: Tuple, collector: BasicOutputCollector): Promise<void> {
+    await this.io.call();
+    collector.emit(t.getValues());
+  }
+  declareOutputFields(d: OutputFieldsDeclarer): void {
+    d.declare(['str']);
+  }
+}
+
+export type BenchTopology = 'const-null' | 'const-id-null' | 'word-count' | 'slow' | 'async';
 
 /**
  * The benchmark topologies, by name. `parallelism` applies to the bolts of word count (2 in the
@@ -218,6 +281,11 @@ export function benchTopology(name: BenchTopology, parallelism = 1): TopologyBui
     case 'slow':
       b.setSpout('spout', ConstSpout, 1);
       b.setBolt('sink', SlowBolt, 1).shuffleGrouping('spout');
+      break;
+    case 'async':
+      b.setSpout('spout', ConstSpout, 1);
+      b.setBolt('io', AsyncIoBolt, 1).shuffleGrouping('spout');
+      b.setBolt('sink', NullBolt, 1).shuffleGrouping('io');
       break;
   }
   return b;

@@ -158,6 +158,38 @@ function memoryTable(outcomes: Outcome[]): Table {
   return { head: ['acking', 'slow bolt tuples/s', 'peak RSS per worker', 'RSS growth, 2nd → 4th quarter', 'target', '', 'nothing dropped', 'other load'], rows };
 }
 
+function asyncTable(outcomes: Outcome[]): Table {
+  const rows: string[][] = [];
+  for (const o of outcomes.filter((x) => x.args.id.startsWith('async/'))) {
+    const [, , acking, limit] = o.args.id.split('/');
+    if (!o.result) {
+      rows.push([acking, limit, `failed: ${o.error?.split('\n')[0] ?? ''}`, '', '', '', '', '', '', '', '', '']);
+      continue;
+    }
+    const v = o.result.values;
+    const nominal = (v.limit / v.ioMs) * 1000;
+    const measured = (v.limit / v.latencyMs) * 1000;
+    const share = (x: number): string => (Number.isFinite(x) ? `${(x * 100).toFixed(0)}%` : '–');
+    rows.push([
+      acking,
+      fmtRate(v.limit),
+      fmtRate(v.rate),
+      `${fmtRate(nominal)} (${share(v.rate / nominal)})`,
+      fmtMs(v.latencyMs),
+      `${fmtRate(measured)} (${share(v.rate / measured)})`,
+      v.inflight.toFixed(0),
+      `${fmtRate(v.bareRate)} (${share(v.rate / v.bareRate)})`,
+      range(o.result.samples.rate, fmtRate),
+      cpuList(o.result.workers),
+      pct(o.result.otherCpuPercent),
+    ]);
+  }
+  return {
+    head: ['acking', 'max.inflight', 'tuples/s per task', 'limit ÷ 1 ms (achieved)', 'latency to settlement', 'limit ÷ that latency (achieved)', 'in flight', 'bare async loop, same I/O (achieved)', 'windows', 'CPU', 'other load'],
+    rows,
+  };
+}
+
 function startupTable(outcomes: Outcome[]): Table {
   const rows: string[][] = [];
   const local = find(outcomes, 'local-startup');
@@ -290,6 +322,7 @@ function sections(outcomes: Outcome[]): Array<[string, Table]> {
     ['Throughput', throughputTable(outcomes)],
     ['Throughput vs latency (word count, 2 worker processes, acking on)', latencyTable(outcomes)],
     ['Memory: unthrottled const spout → slow bolt (50 µs per tuple), 2 workers, no max.spout.pending', memoryTable(outcomes)],
+    ['Async bolt: simulated 1 ms I/O per tuple (one timer resolves what is due), one task, in one process', asyncTable(outcomes)],
     ['Startup', startupTable(outcomes)],
     ['Windows (docs/windowing.md)', windowsTable(outcomes)],
     ['Serialization alone (no socket)', codecTable(outcomes)],

@@ -6,7 +6,6 @@
  *   npm run bench -- --only const-null only scenarios whose id contains "const-null"
  *   npm run bench -- --no-write        print, leave docs/benchmarks.md alone
  */
-import { fork } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -14,6 +13,7 @@ import { CpuMeter } from './procfs';
 import { renderMarkdown, renderText, type Outcome, type RunInfo } from './report';
 import type { ScenarioArgs, ScenarioResult } from './scenarios';
 import { sleep } from './measure';
+import { runChild } from './child';
 
 /** Scenario ids, in the order they run (the latency rates depend on the maximum measured first). */
 const PLAN: string[] = [
@@ -36,6 +36,9 @@ const PLAN: string[] = [
   'latency/rates',
   'slow/off',
   'slow/on',
+  'async/in/off/100',
+  'async/in/off/1000',
+  'async/in/on/1000',
   'local-startup',
   'windows/count-agg/in/off',
   'windows/count-agg/in/on',
@@ -51,31 +54,6 @@ const QUIET_WAIT_MS = 5_000;
 const RETRY_OTHER_CPU_PERCENT = 50;
 /** ...while the suite has run for less than this. */
 const RETRY_UNTIL_MS = 240_000;
-
-function runChild(args: ScenarioArgs): Promise<ScenarioResult> {
-  return new Promise((resolve, reject) => {
-    const child = fork(path.join(__dirname, 'scenario-main.js'), [JSON.stringify(args)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-    let answered = false;
-    child.on('message', (m: { ok: boolean; result?: ScenarioResult; error?: string }) => {
-      answered = true;
-      if (m.ok) resolve(revive(m.result!));
-      else reject(new Error(m.error));
-    });
-    child.on('exit', (code) => {
-      if (!answered) reject(new Error(`scenario ${args.id} exited with ${code} without a result`));
-    });
-  });
-}
-
-/** IPC carries JSON, which turns NaN (not measured) into null: turn it back. */
-function revive(r: ScenarioResult): ScenarioResult {
-  const num = (x: number | null): number => (x === null ? NaN : x);
-  for (const k of Object.keys(r.values)) r.values[k] = num(r.values[k]);
-  for (const k of Object.keys(r.samples)) r.samples[k] = r.samples[k].map(num);
-  for (const w of r.workers) for (const k of ['cpuPercent', 'rssMB', 'peakRssMB'] as const) w[k] = num(w[k]);
-  r.otherCpuPercent = num(r.otherCpuPercent);
-  return r;
-}
 
 /** Other engineers' test runs may share the machine: wait (a bounded time) for a quiet moment. */
 async function waitQuiet(): Promise<number> {

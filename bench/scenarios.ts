@@ -6,10 +6,10 @@
 import { spawn } from 'node:child_process';
 import * as path from 'node:path';
 import type { TopologyConfig } from '../topology-api';
-import { handWrittenWordCount } from './baseline';
+import { handWrittenAsync, handWrittenWordCount } from './baseline';
 import { codecFigures } from './codec';
 import { RestSampler, startBenchCluster, submitAndWaitFirstAck, workerPids } from './cluster';
-import { BENCH_RATE, BENCH_SLOW_US, MAX_SPOUT_PENDING, type BenchTopology } from './components';
+import { BENCH_IO_MS, BENCH_RATE, BENCH_SLOW_US, MAX_SPOUT_PENDING, type BenchTopology } from './components';
 import { InProcessRun } from './inprocess';
 import { latencyBetween, measureWindows, median, medians, rate, sleep, TIMING, total, workerFigures, type Figure, type Measured, type ScenarioArgs, type ScenarioResult, type Snapshot, type Source, type WorkerFigures } from './measure';
 import { CpuMeter, memory } from './procfs';
@@ -30,7 +30,7 @@ function wholeRunLatency(m: Measured): Record<string, number> {
 // ---- throughput -------------------------------------------------------------------------------
 
 /** The component whose executed tuples measure a topology's throughput. */
-const SINK: Record<BenchTopology, string> = { 'const-null': 'sink', 'const-id-null': 'sink', 'word-count': 'count', slow: 'sink' };
+const SINK: Record<BenchTopology, string> = { 'const-null': 'sink', 'const-id-null': 'sink', 'word-count': 'count', slow: 'sink', async: 'sink' };
 
 async function throughput(name: BenchTopology, where: 'in' | '2w', acking: boolean, extra: TopologyConfig = {}): Promise<ScenarioResult> {
   const config = { ...ackingConfig(acking), ...extra };
@@ -71,6 +71,49 @@ async function baseline(): Promise<ScenarioResult> {
   const rates: number[] = [];
   for (let i = 0; i < TIMING.windows; i++) rates.push(handWrittenWordCount(TIMING.windowMs));
   return { values: { rate: median(rates) }, samples: { rate: rates }, workers: [], otherCpuPercent: meter.otherPercent(), checks: [] };
+}
+
+// ---- async bolt: simulated I/O with an in-flight limit ---------------------------------------
+
+const ASYNC_IO_MS = 1;
+
+/** Sum of one executor-stats number over the executors of `component` in every worker. */
+function sumOf(snap: Snapshot, component: string, field: 'executeMsTotal' | 'inflight'): number {
+  let n = 0;
+  for (const w of snap) for (const s of w.stats) if (s.component === component) n += s[field] ?? 0;
+  return n;
+}
+
+/**
+ * const spout → io (an async basic bolt: awaits a simulated 1 ms I/O call, then emits anchored;
+ * one task, `topology.bolt.max.inflight` = `limit`) → null sink, in one process. By Little's law a
+ * task with `limit` calls of latency L in flight completes at most limit ÷ L per second: the
+ * figures say how close it comes, against the nominal 1 ms and against the latency measured to
+ * settlement (Node's timers fire on whole milliseconds, and a loop turn busy with other tuples
+ * delays them further).
+ */
+async function asyncIo(acking: boolean, limit: number): Promise<ScenarioResult> {
+  const config = { ...ackingConfig(acking), 'topology.bolt.max.inflight': limit, [BENCH_IO_MS]: ASYNC_IO_MS };
+  const src = InProcessRun.start('async', config);
+  try {
+    const figures: Record<string, Figure> = {
+      rate: (a, b) => rate(a, b, 'io', 'executed'),
+      completedRate: (a, b) => rate(a, b, 'sink', 'executed'),
+      // mean time from dequeue to settlement of the calls that started in the window
+      latencyMs: (a, b) => (sumOf(b, 'io', 'executeMsTotal') - sumOf(a, 'io', 'executeMsTotal')) / (total(b, 'io', 'executed') - total(a, 'io', 'executed')),
+      inflight: (_a, b) => sumOf(b, 'io', 'inflight'),
+    };
+    const m = await measureWindows(src, figures);
+    const values = medians(m.samples);
+    values.limit = limit;
+    values.ioMs = ASYNC_IO_MS;
+    await src.close();
+    // the same I/O pattern without Squall, in this process after the topology: the ceiling of one core
+    values.bareRate = await handWrittenAsync(3000, limit, ASYNC_IO_MS);
+    return { values, samples: m.samples, workers: workerFigures(src.pids(), ['this process'], ['all'], m.cpu), otherCpuPercent: m.otherCpuPercent, checks: [] };
+  } finally {
+    await src.close();
+  }
 }
 
 // ---- word count on a cluster, and submission latency -----------------------------------------
@@ -256,6 +299,9 @@ export async function runScenario(args: ScenarioArgs): Promise<ScenarioResult> {
       return cluster();
     case 'slow':
       return slow(a === 'on');
+    case 'async':
+      // async/in/<acking>/<limit>
+      return asyncIo(b === 'on', Number(variant));
     case 'local-startup':
       return localStartup();
     case 'windows':
