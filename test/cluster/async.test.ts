@@ -79,8 +79,7 @@ if (!zookeeperAvailable()) {
         cluster.run(async () => {
           const url = await service.listen();
           const id = await cluster.submit('async.ts', 'lookup', { 'topology.workers': 2, 'topology.bolt.max.inflight': LIMIT }, { 'test.input.count': MESSAGES, 'test.lookup.url': url });
-          const page = await cluster.waitForWorkersRunning(id, 2);
-          expect(page.bolts.find((b) => b.boltId === 'lookup')).toMatchObject({ inflight: expect.any(Number), asyncTimedOut: 0 });
+          await cluster.waitForWorkersRunning(id, 2);
           const out = cluster.outputDirOf('lookup');
           await waitFor(`all ${MESSAGES} numbers acked`, () => new Set(spoutAcked(out, 'numbers')).size === MESSAGES, 60_000);
 
