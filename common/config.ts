@@ -1,3 +1,4 @@
+import * as path from 'node:path';
 import { problemsError } from './errors';
 
 /**
@@ -34,6 +35,11 @@ export const DAEMON_CONFIG_SPEC: Readonly<Record<string, KeySpec>> = {
   'storm.zookeeper.session.timeout': { default: 20000, check: int(1000, 600000), doc: 'ZooKeeper session timeout (ms)' },
   'storm.zookeeper.connection.timeout': { default: 15000, check: int(100, 600000), doc: 'ZooKeeper connect timeout (ms)' },
   'storm.local.dir': { default: 'squall-local', check: str, doc: 'Data directory (bundles, supervisor id, worker caches)' },
+  'squall.state.dir': {
+    default: null,
+    check: nullable(str),
+    doc: 'Directory of the embedded (sqlite) state backend on this machine (default <storm.local.dir>/state); give every supervisor of one machine the same one',
+  },
   'squall.log.level': { default: 'info', check: level, doc: 'Log level of daemons and workers' },
   'nimbus.host': { default: '127.0.0.1', check: str, doc: 'Where the CLI and supervisors reach Nimbus' },
   'nimbus.port': { default: 6627, check: int(0, 65535), doc: "Nimbus's REST port (0: any free port)" },
@@ -93,6 +99,11 @@ export const cfg = {
   list: <T>(c: DaemonConfig, key: string): T[] => c[key] as T[],
   secsToMs: (c: DaemonConfig, key: string): number => (c[key] as number) * 1000,
 };
+
+/** The embedded state backend's directory on this machine: squall.state.dir or <storm.local.dir>/state. */
+export function stateDir(c: DaemonConfig): string {
+  return path.resolve(cfg.strOrNull(c, 'squall.state.dir') ?? path.join(cfg.str(c, 'storm.local.dir'), 'state'));
+}
 
 /** `host:port,host:port` for node-zookeeper-client from storm.zookeeper.servers/port. */
 export function zookeeperConnectString(c: DaemonConfig): string {

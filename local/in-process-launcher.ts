@@ -4,6 +4,7 @@ import type { Logger } from '../common/logging';
 import type { SupervisorToWorker, WorkerStartSpec, WorkerToSupervisor } from '../common/protocol/ipc';
 import type { WorkerEvents, WorkerHandle, WorkerLauncher } from '../supervisor/launcher';
 import { MemoryHub, MemoryTransport } from '../worker/transport/memory-transport';
+import { MemoryStateStorage } from '../worker/state/memory-backend';
 import { Worker } from '../worker/worker';
 import type { LocalBundles } from './local-bundles';
 
@@ -18,6 +19,9 @@ export class InProcessLauncher implements WorkerLauncher {
   private readonly live = new Map<string, Set<Worker>>();
   /** Errors workers reported, by topology id (newest last), as the supervisor got them. */
   readonly errorTaps = new Set<(topologyId: string, message: WorkerToSupervisor) => void>();
+
+  /** Rows of the memory state backend: they outlive a worker, as a durable backend's do. */
+  readonly memoryState = new MemoryStateStorage();
 
   constructor(
     private readonly bundles: LocalBundles,
@@ -70,6 +74,7 @@ export class InProcessLauncher implements WorkerLauncher {
         supervisor: { send: toSupervisor },
         clock: this.clock,
         logger,
+        memoryState: this.memoryState,
       });
     } catch (err) {
       toSupervisor({ type: 'fatal', code: errorCode(err) ?? 'ERR_WORKER_START_FAILED', message: describeError(err) });

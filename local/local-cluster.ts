@@ -78,7 +78,8 @@ export class LocalCluster {
     this.clock = options.clock ?? new SystemClock();
     this.logger = options.logger ?? silentLogger();
     this.dir = fs.mkdtempSync(path.join(os.tmpdir(), 'squall-local-'));
-    this.config = resolveDaemonConfig(LOCAL_DAEMON_DEFAULTS, options.daemonConfig, { 'storm.local.dir': this.dir });
+    // one state directory for every supervisor: they stand for one machine
+    this.config = resolveDaemonConfig(LOCAL_DAEMON_DEFAULTS, { 'squall.state.dir': path.join(this.dir, 'state') }, options.daemonConfig, { 'storm.local.dir': this.dir });
     this.launcher = new InProcessLauncher(this.bundles, this.clock, this.logger);
     this.launcher.errorTaps.add((topologyId, msg) => {
       if (msg.type !== 'error') return;

@@ -8,7 +8,7 @@ import type { ClusterState } from '../common/cluster-state/cluster-state';
 import type { ConnectionState, StateStore } from '../common/cluster-state/store';
 import type { ComponentError, SupervisorInfo, TopologyRecord, WorkerBeat } from '../common/cluster-state/types';
 import type { Clock, TimerHandle } from '../common/clock';
-import { cfg, type DaemonConfig } from '../common/config';
+import { cfg, stateDir, type DaemonConfig } from '../common/config';
 import { describeError, squallError } from '../common/errors';
 import type { Logger } from '../common/logging';
 import type { HeartbeatSink } from '../common/protocol/heartbeats';
@@ -234,6 +234,7 @@ export class Supervisor {
       logLevel: cfg.str(config, 'squall.log.level'),
       heartbeatMs: cfg.secsToMs(config, 'worker.heartbeat.frequency.secs'),
       frameMaxBytes: cfg.num(config, 'worker.frame.max.bytes'),
+      stateDir: stateDir(config),
     });
     const handle = this.deps.launcher.launch(spec, events);
     this.logger.info({ port, topologyId: target.topologyId, pid: handle.pid }, 'worker launched');

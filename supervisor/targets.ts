@@ -63,6 +63,7 @@ export interface SpecContext {
   logLevel: string;
   heartbeatMs: number;
   frameMaxBytes: number;
+  stateDir: string;
 }
 
 export function buildStartSpec(target: SlotTarget, ctx: SpecContext): WorkerStartSpec {
@@ -84,5 +85,6 @@ export function buildStartSpec(target: SlotTarget, ctx: SpecContext): WorkerStar
     logLevel: ctx.logLevel,
     heartbeatMs: ctx.heartbeatMs,
     frameMaxBytes: ctx.frameMaxBytes,
+    stateDir: ctx.stateDir,
   };
 }

@@ -34,6 +34,7 @@ import { isKeyedStateful, maxKeyGroups } from '../common/guarantees';
 import type { StateSource } from './checkpoint/state-access';
 import { defaultStateSource } from './checkpoint/state-source';
 import { WorkerCheckpoints } from './checkpoint/worker-checkpoints';
+import type { StateEnvironment } from './state/provider';
 
 /** Tuples a bolt executor takes per turn, and nextTuple calls per spout task per turn. */
 const BOLT_BUDGET = 512;
@@ -83,6 +84,8 @@ export interface WorkerRuntimeOptions {
   stateSource?: StateSource;
   /** Per-component task counts that override the definition's (a rescaled stateful bolt). */
   componentTasks?: Record<string, number>;
+  /** Where checkpointed state lives for this worker (worker/state/provider.ts createStateProvider). */
+  stateEnv?: StateEnvironment;
 }
 
 const NEVER_FULL: Backpressured = { isFull: () => false };

@@ -9,6 +9,7 @@ import { computeLayout, type ExecutorRange } from '../common/topology-layout';
 import type { LoadedTopology } from '../common/topology-module';
 import { RemoteRouter } from './remote';
 import { WorkerRuntime } from './runtime';
+import type { MemoryStateStorage } from './state/memory-backend';
 import type { PeerAddress, Transport, TransportStats } from './transport/types';
 
 /** How a worker talks to its supervisor (IPC for a process, a direct call in local mode). */
@@ -25,6 +26,8 @@ export interface WorkerOptions {
   logger: Logger;
   /** Resident memory for heartbeats (process.memoryUsage.rss for a process). */
   rss?: () => number;
+  /** Local mode: the memory state backend's rows, kept across in-process worker restarts. */
+  memoryState?: MemoryStateStorage;
 }
 
 /** JSON with sorted keys: two definitions built by the same code compare equal. */
@@ -90,6 +93,11 @@ export class Worker {
       logger: opts.logger,
       remote: this.router,
       active: spec.active,
+      stateEnv: {
+        topology: typeof spec.config['topology.name'] === 'string' ? spec.config['topology.name'] : spec.topologyId,
+        dir: spec.stateDir ?? null,
+        memory: opts.memoryState,
+      },
       onError: (e) =>
         opts.supervisor.send({
           type: 'error',

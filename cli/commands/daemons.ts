@@ -92,6 +92,8 @@ export async function startDevCluster(raw: Record<string, unknown>, options: { s
         'supervisor.slots.ports': ports,
         'supervisor.id': `dev-supervisor-${i + 1}`,
         'storm.local.dir': path.join(dir, `supervisor-${i + 1}`),
+        // one machine: its supervisors share the embedded state backend's files
+        'squall.state.dir': raw['squall.state.dir'] ?? path.join(dir, 'state'),
       });
       const store = server.connect();
       stores.push(store);

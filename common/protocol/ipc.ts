@@ -27,6 +27,11 @@ export interface WorkerStartSpec {
   logLevel: string;
   heartbeatMs: number;
   frameMaxBytes: number;
+  /**
+   * Absolute directory of the embedded (sqlite) state backend on this machine: the supervisor's
+   * `squall.state.dir`, by default `<storm.local.dir>/state`. Absent from older supervisors.
+   */
+  stateDir?: string;
 }
 
 export type SupervisorToWorker =

@@ -59,7 +59,10 @@ export interface StateCheckpointStats {
 /** A state the worker manages: it reports checkpoint stats and is closed with its task. */
 export interface ManagedState extends State {
   checkpointStats(): StateCheckpointStats;
-  /** Releases the state (its backend connection stays with the provider). Idempotent. */
+  /**
+   * Releases the state (its backend connection stays with the provider). A prepare in flight is
+   * abandoned (it rejects with ERR_CLOSED); a commit in flight completes first. Idempotent.
+   */
   close(): Promise<void>;
 }
 

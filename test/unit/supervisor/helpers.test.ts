@@ -90,7 +90,7 @@ describe('slot targets', () => {
     const { targets } = slotTargets('me', [6700], new Map([['t1', a]]), new Map([['t1', { ...record('t1'), status: 'INACTIVE' }]]));
     const target = targets.get(6700);
     if (!target || target === 'unknown') throw new Error('no target');
-    const spec = buildStartSpec(target, { supervisorId: 'me', host: 'h', port: 6700, bundlePath: '/b.js', logLevel: 'warn', heartbeatMs: 1000, frameMaxBytes: 2048 });
+    const spec = buildStartSpec(target, { supervisorId: 'me', host: 'h', port: 6700, bundlePath: '/b.js', logLevel: 'warn', heartbeatMs: 1000, frameMaxBytes: 2048, stateDir: '/data/state' });
     expect(spec).toEqual({
       topologyId: 't1',
       supervisorId: 'me',
@@ -107,6 +107,7 @@ describe('slot targets', () => {
       logLevel: 'warn',
       heartbeatMs: 1000,
       frameMaxBytes: 2048,
+      stateDir: '/data/state',
     });
   });
 });

@@ -191,6 +191,7 @@ describe('Supervisor (scripted workers, manual clock)', () => {
       logLevel: 'warn',
       heartbeatMs: 2000,
       frameMaxBytes: 4096,
+      stateDir: path.join(dir, 'state'),
     });
     expect(retained.at(-1)).toEqual(new Set([HASH]));
     expect((await nimbus.getSupervisor('sup-1'))?.usedPorts).toEqual([6700]);
