@@ -220,6 +220,29 @@ function codecTable(outcomes: Outcome[]): Table {
   };
 }
 
+/** Checkpoints of 1,000,000 keys per state backend (bench/state.ts). */
+function stateTable(outcomes: Outcome[]): Table {
+  const rows: string[][] = [];
+  for (const o of outcomes.filter((x) => x.args.id.startsWith('state/') && x.result)) {
+    const v = o.result!.values;
+    const ns = (x: number): string => `${x.toFixed(0)} ns`;
+    const mib = (bytes: number): string => `${(bytes / 2 ** 20).toFixed(1)} MB`;
+    rows.push([
+      o.args.id.slice('state/'.length),
+      `${ns(v.putFirstNs)} / ${ns(v.putAgainNs)} / ${ns(v.putKeyedNs)} (Map.set ${ns(v.mapSetNs)})`,
+      `${fmtMs(v.prepareMs)} + ${fmtMs(v.commitMs)}`,
+      mib(v.sizeBytes),
+      fmtMs(v.stallMs),
+      `${fmtMs(v.deltaPrepareMs)} + ${fmtMs(v.deltaCommitMs)}, ${mib(v.deltaSizeBytes)}`,
+      fmtMs(v.reopenMs),
+    ]);
+  }
+  return {
+    head: ['backend', 'put: first change / again / keyed task', 'checkpoint of every key: prepare + commit', 'staged', 'longest loop stall', '1% changed: prepare + commit, staged', 'reopen (load)'],
+    rows,
+  };
+}
+
 /** Every target of the issue in one place: figure, achieved, met or missed. */
 function targetsTable(outcomes: Outcome[]): Table {
   const rows: string[][] = [];
@@ -326,6 +349,7 @@ function sections(outcomes: Outcome[]): Array<[string, Table]> {
     ['Startup', startupTable(outcomes)],
     ['Windows (docs/windowing.md)', windowsTable(outcomes)],
     ['Serialization alone (no socket)', codecTable(outcomes)],
+    ['State backends: 1,000,000 keys (word → count)', stateTable(outcomes)],
     ['CPU and memory of every worker', workersTable(outcomes)],
   ];
 }

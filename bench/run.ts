@@ -44,6 +44,9 @@ const PLAN: string[] = [
   'windows/count-agg/in/on',
   'windows/sliding-rss',
   'windows/latency/2w',
+  'state/memory',
+  'state/sqlite',
+  'state/redis',
   'baseline/end',
 ];
 

@@ -11,6 +11,7 @@ import { codecFigures } from './codec';
 import { RestSampler, startBenchCluster, submitAndWaitFirstAck, workerPids } from './cluster';
 import { BENCH_IO_MS, BENCH_RATE, BENCH_SLOW_US, MAX_SPOUT_PENDING, type BenchTopology } from './components';
 import { InProcessRun } from './inprocess';
+import { stateFigures } from './state';
 import { latencyBetween, measureWindows, median, medians, rate, sleep, TIMING, total, workerFigures, type Figure, type Measured, type ScenarioArgs, type ScenarioResult, type Snapshot, type Source, type WorkerFigures } from './measure';
 import { CpuMeter, memory } from './procfs';
 
@@ -310,6 +311,12 @@ export async function runScenario(args: ScenarioArgs): Promise<ScenarioResult> {
       if (a === 'sliding-rss') return slidingMemory();
       if (a === 'latency') return resultLatency();
       throw new Error(`unknown scenario ${args.id}`);
+    case 'state': {
+      // checkpoints of 1,000,000 keys per state backend (bench/state.ts)
+      const meter = new CpuMeter([]);
+      const figures = await stateFigures(a as 'memory' | 'sqlite' | 'redis');
+      return { values: { ...figures }, samples: {}, workers: [], otherCpuPercent: meter.otherPercent(), checks: [] };
+    }
     case 'codec': {
       const meter = new CpuMeter([]);
       const c = codecFigures();

@@ -34,7 +34,7 @@ import { isKeyedStateful, maxKeyGroups } from '../common/guarantees';
 import type { StateSource } from './checkpoint/state-access';
 import { defaultStateSource } from './checkpoint/state-source';
 import { WorkerCheckpoints } from './checkpoint/worker-checkpoints';
-import type { StateEnvironment } from './state/provider';
+import { createStateProvider, type StateEnvironment } from './state/provider';
 
 /** Tuples a bolt executor takes per turn, and nextTuple calls per spout task per turn. */
 const BOLT_BUDGET = 512;
@@ -166,7 +166,9 @@ export class WorkerRuntime implements Delivery, TaskHost {
           topologyName: typeof opts.config[Config.TOPOLOGY_NAME] === 'string' ? (opts.config[Config.TOPOLOGY_NAME] as string) : opts.topologyId,
           clock: opts.clock,
           logger: opts.logger.child({ part: 'checkpoint' }),
-          stateSource: opts.stateSource ?? defaultStateSource(opts.config),
+          // a worker's runtime gets the machine's state environment (worker.ts); a bare runtime
+          // (unit tests, benchmarks) keeps the checkpoint runtime's default source
+          stateSource: opts.stateSource ?? (opts.stateEnv ? createStateProvider(opts.config, opts.stateEnv) : defaultStateSource(opts.config)),
         })
       : null;
     this.sentCounts = this.checkpoints?.sent ?? null;

@@ -196,6 +196,16 @@ export function describeStateBackendContract(name: string, harness: () => StateB
       expect(contents(await open())).toEqual([['a', 2]]);
     });
 
+    it('a commit replayed to a state that has no record at all does nothing (a task new to the topology)', async () => {
+      const s = await open();
+      await s.commit(7);
+      expect(s.size).toBe(0);
+      s.put('a', 1);
+      await s.prepareCommit(8);
+      await s.commit(8);
+      expect(contents(await open())).toEqual([['a', 1]]);
+    });
+
     it('refuses a commit of a txid never prepared, and a stale prepare', async () => {
       const s = await open();
       s.put('a', 1);
@@ -204,6 +214,8 @@ export function describeStateBackendContract(name: string, harness: () => StateB
       await rejectsWithCode(s.prepareCommit(2), 'ERR_STATE_TXID');
       await s.commit(3);
       expect(contents(await open())).toEqual([['a', 1]]);
+      // a restarted state whose backend has records, but none for that txid
+      await rejectsWithCode((await open()).commit(5), 'ERR_STATE_TXID');
     });
 
     it('a newer prepare supersedes one not yet committed, and stages every change since the commit', async () => {

@@ -100,6 +100,11 @@ export class BackendStateProvider implements StateProvider, StateFactory {
     return this.newState<K, V>(namespace, options);
   }
 
+  /** The checkpoint runtime's StateSource (worker/checkpoint/state-access.ts). */
+  open(ref: { namespace: string; keyGroups?: readonly number[] }): Promise<KeyValueState<unknown, unknown> & ManagedState> {
+    return this.newState(ref.namespace, ref.keyGroups === undefined ? {} : { keyGroups: ref.keyGroups });
+  }
+
   /** Closes every state (each waits for its write in flight), then the backend. Idempotent. */
   close(): Promise<void> {
     this.closing ??= (async () => {
