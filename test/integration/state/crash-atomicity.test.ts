@@ -12,7 +12,9 @@ import * as path from 'node:path';
 import { buildSync } from 'esbuild';
 import { Random } from '../../../common/random';
 import { BackendStateProvider } from '../../../worker/state/provider';
+import { RedisBackend } from '../../../worker/state/redis-backend';
 import { SqliteBackend } from '../../../worker/state/sqlite-backend';
+import { startRedis, type RedisServer } from '../../../bench/servers/redis';
 import type { StateBackend } from '../../../worker/state/backend';
 
 jest.setTimeout(120_000);
@@ -104,8 +106,8 @@ class Child {
 const txidOf = (line: string): number => Number(line.split(' ')[1]);
 
 /** Opens the state as a restarted worker does and checks it is one whole checkpoint; returns its txid. */
-async function wholeCheckpoint(backend: () => StateBackend, ns: string): Promise<{ txid: number; provider: BackendStateProvider }> {
-  const provider = new BackendStateProvider('sqlite', backend, 16);
+async function wholeCheckpoint(name: 'sqlite' | 'redis', backend: () => StateBackend, ns: string): Promise<{ txid: number; provider: BackendStateProvider }> {
+  const provider = new BackendStateProvider(name, backend, 16);
   const state = await provider.newState<string, number>(ns);
   const txid = state.checkpointStats().committedTxid ?? 0;
   const values = new Map<number, number>();
@@ -121,6 +123,7 @@ async function wholeCheckpoint(backend: () => StateBackend, ns: string): Promise
 }
 
 describe('crash atomicity (sqlite, kill -9)', () => {
+  const NAME = 'sqlite';
   const file = (): string => path.join(dir, `${expect.getState().currentTestName!.replace(/\W+/g, '-')}.sqlite`);
 
   it('a kill between prepare and commit leaves the last commit; a replayed commit applies the prepared one', async () => {
@@ -130,14 +133,14 @@ describe('crash atomicity (sqlite, kill -9)', () => {
     expect(child.lastTxid('committed')).toBe(2);
     await child.kill9();
     const backend = (): StateBackend => new SqliteBackend({ file: db });
-    const first = await wholeCheckpoint(backend, 'ns');
+    const first = await wholeCheckpoint(NAME, backend, 'ns');
     expect(first.txid).toBe(2);
     // recovery: the coordinator had decided to commit 3
     const replay = await first.provider.newState<string, number>('ns');
     await replay.commit(3);
     expect(replay.get('k0')).toBe(3);
     await first.provider.close();
-    const second = await wholeCheckpoint(backend, 'ns');
+    const second = await wholeCheckpoint(NAME, backend, 'ns');
     expect(second.txid).toBe(3);
     await second.provider.close();
   });
@@ -159,11 +162,37 @@ describe('crash atomicity (sqlite, kill -9)', () => {
       await new Promise((r) => setTimeout(r, rng.nextInt(40))); // into whatever follows that step
       await child.kill9();
       const reported = child.lastTxid('committed');
-      const { txid, provider } = await wholeCheckpoint(backend, 'ns');
+      const { txid, provider } = await wholeCheckpoint(NAME, backend, 'ns');
       await provider.close();
       expect(txid).toBeGreaterThanOrEqual(reported);
       expect(txid).toBeLessThanOrEqual(child.lastTxid('prepared'));
       lastCommitted = txid;
     }
+  });
+});
+
+describe('crash atomicity (redis, kill -9 of the worker)', () => {
+  const NAME = 'redis';
+  let redis: RedisServer;
+  beforeAll(async () => {
+    redis = await startRedis({ persistent: true });
+  });
+  afterAll(async () => {
+    await redis?.stop();
+  });
+
+  it('a kill between prepare and commit leaves the last commit; a replayed commit applies the prepared one', async () => {
+    const backend = (): StateBackend => new RedisBackend({ url: redis.url, keyPrefix: 'crash:' });
+    const child = new Child(['redis', redis.url, 'ns', String(KEYS), 'stop-after-prepare:2']);
+    await child.waitFor('prepared 2', (l) => l === 'prepared 2');
+    await child.kill9();
+    const first = await wholeCheckpoint(NAME, backend, 'ns');
+    expect(first.txid).toBe(1);
+    const replay = await first.provider.newState<string, number>('ns');
+    await replay.commit(2);
+    await first.provider.close();
+    const second = await wholeCheckpoint(NAME, backend, 'ns');
+    expect(second.txid).toBe(2);
+    await second.provider.close();
   });
 });
