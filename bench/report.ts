@@ -232,13 +232,13 @@ function stateTable(outcomes: Outcome[]): Table {
       `${ns(v.putFirstNs)} / ${ns(v.putAgainNs)} / ${ns(v.putKeyedNs)} (Map.set ${ns(v.mapSetNs)})`,
       `${fmtMs(v.prepareMs)} + ${fmtMs(v.commitMs)}`,
       mib(v.sizeBytes),
-      fmtMs(v.stallMs),
+      `${fmtMs(v.stallP99Ms)} / ${fmtMs(v.stallMs)}`,
       `${fmtMs(v.deltaPrepareMs)} + ${fmtMs(v.deltaCommitMs)}, ${mib(v.deltaSizeBytes)}`,
       fmtMs(v.reopenMs),
     ]);
   }
   return {
-    head: ['backend', 'put: first change / again / keyed task', 'checkpoint of every key: prepare + commit', 'staged', 'longest loop stall', '1% changed: prepare + commit, staged', 'reopen (load)'],
+    head: ['backend', 'put: first change / again / keyed task', 'checkpoint of every key: prepare + commit', 'staged', 'loop delay p99 / max', '1% changed: prepare + commit, staged', 'reopen (load)'],
     rows,
   };
 }

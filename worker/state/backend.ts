@@ -19,12 +19,14 @@ export interface GroupMeta {
   staged: number | null;
 }
 
-/** One row change. A batch never touches the same row twice. */
+/**
+ * One row change. A batch never touches the same row twice. The buffers are the caller's to
+ * give away: a backend may keep them, and the caller never changes them afterwards.
+ */
 export type WriteOp =
   | { op: 'put'; kg: number; key: Uint8Array; value: Uint8Array }
   | { op: 'del'; kg: number; key: Uint8Array }
   | { op: 'stage'; kg: number; key: Uint8Array; value: Uint8Array | null }
-  | { op: 'unstage'; kg: number; key: Uint8Array }
   /** Removes every staged row of the group and its staged txid. */
   | { op: 'clearStaged'; kg: number }
   /** Sets the group's txids (a field left out is unchanged; null clears it). */
@@ -52,6 +54,12 @@ export interface StateBackend {
    * fsync; Redis per its own `appendfsync`).
    */
   write(ns: string, ops: readonly WriteOp[], options?: { sync?: boolean }): Promise<void>;
+  /**
+   * Moves every staged row of the group into its committed rows (a null value deletes the row)
+   * and clears its staged txid, atomically, inside the backend (one SQLite transaction, one Redis
+   * script): a group is a fraction of a task's state, and this is its whole commit work.
+   */
+  fold(ns: string, kg: number): Promise<void>;
   /** Idempotent; what is in flight fails with ERR_CLOSED or completes. */
   close(): Promise<void>;
 }

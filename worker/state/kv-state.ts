@@ -266,7 +266,7 @@ export class KeyValueStateImpl<K, V> implements KeyValueState<K, V>, ManagedStat
       }
       const keyBytes = this.codec.encodeKey(key);
       const value = record === ABSENT ? null : record instanceof Encoded ? record.bytes : this.codec.encode(record);
-      chunk.push({ kg: keyGroupOf(key, this.max), key: keyBytes, value });
+      chunk.push({ op: 'stage', kg: keyGroupOf(key, this.max), key: keyBytes, value });
       bytes += keyBytes.length + (value === null ? 0 : value.length);
       entries += 1;
       if (chunk.length >= this.sliceEntries) {

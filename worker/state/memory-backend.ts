@@ -2,7 +2,8 @@
  * The in-memory backend (local mode, tests). Its rows live in a `MemoryStateStorage`, which the
  * owner of the process keeps (LocalCluster keeps one for all its in-process workers), so state
  * survives a worker's restart inside the process, as the durable backends make it survive a
- * process's. Writes apply synchronously, so every batch is atomic.
+ * process's. Writes apply synchronously, so every batch is atomic. Rows keep the buffers they
+ * were written with (the writer never changes them).
  */
 import { squallError } from '../../topology-api';
 import type { GroupMeta, Row, ScanPage, StateBackend, Table, WriteOp } from './backend';
@@ -16,23 +17,30 @@ interface Group {
 
 /** Rows of every namespace of every topology that uses the memory backend in this process. */
 export class MemoryStateStorage {
-  private readonly groups = new Map<string, Group>();
+  private readonly namespaces = new Map<string, Map<number, Group>>();
 
-  group(scope: string, ns: string, kg: number): Group {
-    const id = `${scope}\u0000${ns}\u0000${kg}`;
-    let g = this.groups.get(id);
-    if (!g) {
-      g = { committed: new Map(), staged: new Map(), committedTxid: null, stagedTxid: null };
-      this.groups.set(id, g);
+  /** The groups of one namespace (created empty on first use). */
+  groups(scope: string, ns: string): Map<number, Group> {
+    const id = `${scope}\u0000${ns}`;
+    let groups = this.namespaces.get(id);
+    if (!groups) {
+      groups = new Map();
+      this.namespaces.set(id, groups);
     }
-    return g;
+    return groups;
   }
 }
 
-const rowId = (key: Uint8Array): string => Buffer.from(key.buffer, key.byteOffset, key.byteLength).toString('latin1');
+function groupOf(groups: Map<number, Group>, kg: number): Group {
+  let g = groups.get(kg);
+  if (!g) {
+    g = { committed: new Map(), staged: new Map(), committedTxid: null, stagedTxid: null };
+    groups.set(kg, g);
+  }
+  return g;
+}
 
-/** Copies, so a caller's later change to a buffer cannot reach the stored rows. */
-const copy = (b: Uint8Array): Uint8Array => Uint8Array.from(b);
+const rowId = (key: Uint8Array): string => Buffer.from(key.buffer, key.byteOffset, key.byteLength).toString('latin1');
 
 export class MemoryBackend implements StateBackend {
   readonly name = 'memory';
@@ -46,15 +54,16 @@ export class MemoryBackend implements StateBackend {
 
   async meta(ns: string, groups: readonly number[]): Promise<GroupMeta[]> {
     this.check();
+    const all = this.storage.groups(this.scope, ns);
     return groups.map((kg) => {
-      const g = this.storage.group(this.scope, ns, kg);
-      return { kg, committed: g.committedTxid, staged: g.stagedTxid };
+      const g = all.get(kg);
+      return { kg, committed: g?.committedTxid ?? null, staged: g?.stagedTxid ?? null };
     });
   }
 
   async scan(ns: string, kg: number, table: Table, cursor: unknown, limit: number): Promise<ScanPage> {
     this.check();
-    const g = this.storage.group(this.scope, ns, kg);
+    const g = groupOf(this.storage.groups(this.scope, ns), kg);
     const it = (cursor as Iterator<Row> | null) ?? (table === 'committed' ? g.committed : g.staged).values();
     const rows: Row[] = [];
     while (rows.length < limit) {
@@ -67,31 +76,46 @@ export class MemoryBackend implements StateBackend {
 
   async write(ns: string, ops: readonly WriteOp[]): Promise<void> {
     this.check();
+    const all = this.storage.groups(this.scope, ns);
+    let g: Group | null = null;
+    let gkg = -1;
     for (const o of ops) {
-      const g = this.storage.group(this.scope, ns, o.kg);
+      if (o.kg !== gkg) {
+        g = groupOf(all, o.kg);
+        gkg = o.kg;
+      }
+      const group = g!;
       switch (o.op) {
         case 'put':
-          g.committed.set(rowId(o.key), [copy(o.key), copy(o.value)]);
+          group.committed.set(rowId(o.key), [o.key, o.value]);
           break;
         case 'del':
-          g.committed.delete(rowId(o.key));
+          group.committed.delete(rowId(o.key));
           break;
         case 'stage':
-          g.staged.set(rowId(o.key), [copy(o.key), o.value === null ? null : copy(o.value)]);
-          break;
-        case 'unstage':
-          g.staged.delete(rowId(o.key));
+          group.staged.set(rowId(o.key), [o.key, o.value]);
           break;
         case 'clearStaged':
-          g.staged.clear();
-          g.stagedTxid = null;
+          group.staged.clear();
+          group.stagedTxid = null;
           break;
         case 'mark':
-          if (o.committed !== undefined) g.committedTxid = o.committed;
-          if (o.staged !== undefined) g.stagedTxid = o.staged;
+          if (o.committed !== undefined) group.committedTxid = o.committed;
+          if (o.staged !== undefined) group.stagedTxid = o.staged;
           break;
       }
     }
+  }
+
+  async fold(ns: string, kg: number): Promise<void> {
+    this.check();
+    const g = groupOf(this.storage.groups(this.scope, ns), kg);
+    for (const [id, row] of g.staged) {
+      if (row[1] === null) g.committed.delete(id);
+      else g.committed.set(id, row);
+    }
+    g.staged.clear();
+    g.stagedTxid = null;
   }
 
   async close(): Promise<void> {

@@ -27,6 +27,26 @@ export interface RedisBackendOptions {
 }
 
 const RECONNECT_MAX_MS = 2000;
+
+/**
+ * The fold of one key group, atomic in Redis: KEYS committed hash, staged hash, meta hash;
+ * ARGV the staged-txid field. A zero-length staged value deletes the row.
+ */
+const FOLD_SCRIPT = `
+local rows = redis.call('HGETALL', KEYS[2])
+for i = 1, #rows, 2 do
+  if string.len(rows[i + 1]) == 0 then
+    redis.call('HDEL', KEYS[1], rows[i])
+  else
+    redis.call('HSET', KEYS[1], rows[i], rows[i + 1])
+  end
+end
+redis.call('DEL', KEYS[2])
+redis.call('HDEL', KEYS[3], ARGV[1])
+return #rows / 2
+`;
+
+type FoldingRedis = Redis & { squallFold(committed: string, staged: string, meta: string, field: string): Promise<number> };
 const TOMBSTONE = Buffer.alloc(0);
 
 const buf = (b: Uint8Array): Buffer => (Buffer.isBuffer(b) ? b : Buffer.from(b.buffer, b.byteOffset, b.byteLength));
@@ -34,12 +54,12 @@ const num = (v: string | null): number | null => (v === null ? null : Number(v))
 
 export class RedisBackend implements StateBackend {
   readonly name = 'redis';
-  private readonly redis: Redis;
+  private readonly redis: FoldingRedis;
   private ready: Promise<void> | null = null;
   private closed = false;
 
   constructor(private readonly options: RedisBackendOptions) {
-    this.redis = new Redis(options.url ?? 'redis://127.0.0.1:6379', {
+    this.redis = <FoldingRedis>new Redis(options.url ?? 'redis://127.0.0.1:6379', {
       lazyConnect: true,
       enableOfflineQueue: false,
       maxRetriesPerRequest: 0,
@@ -52,6 +72,7 @@ export class RedisBackend implements StateBackend {
     });
     // errors surface on the commands; the connection's own events are not fatal
     this.redis.on('error', () => undefined);
+    this.redis.defineCommand('squallFold', { numberOfKeys: 3, lua: FOLD_SCRIPT });
   }
 
   private key(ns: string, suffix: string): string {
@@ -122,9 +143,6 @@ export class RedisBackend implements StateBackend {
           case 'stage':
             add(hset, this.key(ns, `${o.kg}:s`), buf(o.key), o.value === null ? TOMBSTONE : buf(o.value));
             break;
-          case 'unstage':
-            add(hdel, this.key(ns, `${o.kg}:s`), buf(o.key));
-            break;
           case 'clearStaged':
             multi.del(this.key(ns, `${o.kg}:s`));
             metaDel.push(`s:${o.kg}`);
@@ -148,6 +166,12 @@ export class RedisBackend implements StateBackend {
       const results = await multi.exec();
       if (results === null) throw new Error('transaction aborted');
       for (const [err] of results) if (err) throw err;
+    });
+  }
+
+  fold(ns: string, kg: number): Promise<void> {
+    return this.run('folding staged rows', async () => {
+      await this.redis.squallFold(this.key(ns, `${kg}:c`), this.key(ns, `${kg}:s`), this.key(ns, 'meta'), `s:${kg}`);
     });
   }
 

@@ -41,6 +41,7 @@ export class SqliteBackend implements StateBackend {
   private readonly fsyncCommitPoints: boolean;
   private readonly st: ReturnType<SqliteBackend['prepareStatements']>;
   private readonly applyBatch: (ns: string, ops: readonly WriteOp[]) => void;
+  private readonly foldGroup: (ns: string, kg: number) => void;
   private closed = false;
 
   constructor(options: SqliteBackendOptions) {
@@ -58,6 +59,13 @@ export class SqliteBackend implements StateBackend {
     this.applyBatch = this.db.transaction((ns: string, ops: readonly WriteOp[]) => {
       for (const o of ops) this.apply(ns, o);
     });
+    // set-based: ~3x fewer statements than moving the rows one by one
+    this.foldGroup = this.db.transaction((ns: string, kg: number) => {
+      this.st.foldPuts.run(ns, kg);
+      this.st.foldDeletes.run(ns, kg, ns, kg);
+      this.st.clearStaged.run(ns, kg);
+      this.st.markStaged.run(null, ns, kg);
+    });
   }
 
   private prepareStatements() {
@@ -69,7 +77,10 @@ export class SqliteBackend implements StateBackend {
       put: db.prepare('INSERT INTO squall_state (ns, kg, k, v) VALUES (?, ?, ?, ?) ON CONFLICT (ns, kg, k) DO UPDATE SET v = excluded.v'),
       del: db.prepare('DELETE FROM squall_state WHERE ns = ? AND kg = ? AND k = ?'),
       stage: db.prepare('INSERT INTO squall_staged (ns, kg, k, v) VALUES (?, ?, ?, ?) ON CONFLICT (ns, kg, k) DO UPDATE SET v = excluded.v'),
-      unstage: db.prepare('DELETE FROM squall_staged WHERE ns = ? AND kg = ? AND k = ?'),
+      foldPuts: db.prepare(
+        'INSERT INTO squall_state (ns, kg, k, v) SELECT ns, kg, k, v FROM squall_staged WHERE ns = ? AND kg = ? AND v IS NOT NULL ON CONFLICT (ns, kg, k) DO UPDATE SET v = excluded.v',
+      ),
+      foldDeletes: db.prepare('DELETE FROM squall_state WHERE ns = ? AND kg = ? AND k IN (SELECT k FROM squall_staged WHERE ns = ? AND kg = ? AND v IS NULL)'),
       clearStaged: db.prepare('DELETE FROM squall_staged WHERE ns = ? AND kg = ?'),
       ensureGroup: db.prepare('INSERT INTO squall_groups (ns, kg) VALUES (?, ?) ON CONFLICT (ns, kg) DO NOTHING'),
       markCommitted: db.prepare('UPDATE squall_groups SET committed = ? WHERE ns = ? AND kg = ?'),
@@ -113,6 +124,15 @@ export class SqliteBackend implements StateBackend {
     }
   }
 
+  async fold(ns: string, kg: number): Promise<void> {
+    this.check();
+    try {
+      this.foldGroup(ns, kg);
+    } catch (err) {
+      throw backendError('folding staged rows', err);
+    }
+  }
+
   private apply(ns: string, o: WriteOp): void {
     const st = this.st;
     switch (o.op) {
@@ -124,9 +144,6 @@ export class SqliteBackend implements StateBackend {
         break;
       case 'stage':
         st.stage.run(ns, o.kg, buf(o.key), o.value === null ? null : buf(o.value));
-        break;
-      case 'unstage':
-        st.unstage.run(ns, o.kg, buf(o.key));
         break;
       case 'clearStaged':
         st.clearStaged.run(ns, o.kg);

@@ -2,9 +2,9 @@
  * The two-phase commit of a task's state over the key groups it owns, written once against the
  * backend interface (backend.ts). Per key group the backend keeps committed rows, staged rows and
  * two txids; the **commit point** is one atomic batch setting the committed txid of every group
- * staged as the txid. After it, the staged rows are folded into the committed rows page by page
- * (each page one atomic batch that moves its rows), so no write blocks the backend or the event
- * loop for long. A crash anywhere leaves one of three readable states:
+ * staged as the txid. After it, each key group's staged rows are folded into its committed rows,
+ * one atomic step per group inside the backend (a group is 1/maxKeyGroups of the state), with the
+ * event loop running between groups. A crash anywhere leaves one of three readable states:
  *
  *   staged rows without a staged txid, or with one above the committed txid  → undecided: ignored
  *     by readers; cleared by the next prepare; committed if a replayed commit names that txid
@@ -17,14 +17,10 @@ import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { squallError } from '../../topology-api';
 import type { GroupMeta, Row, StateBackend, WriteOp } from './backend';
 
-export interface StagedEntry {
-  kg: number;
-  key: Uint8Array;
-  /** null: the key is deleted */
-  value: Uint8Array | null;
-}
+/** A row of a checkpoint's delta (value null: the key is deleted), as the backend takes it. */
+export type StagedEntry = Extract<WriteOp, { op: 'stage' }>;
 
-/** Rows per scan page and per fold batch: a few milliseconds of work each. */
+/** Rows per scan page (loading a state): a few milliseconds of work each. */
 export const PAGE_ROWS = 4096;
 
 /**
@@ -91,10 +87,7 @@ export class KeyGroupStore {
 
   /** Stages a slice of the delta (not visible to readers until sealed and committed). */
   async stage(entries: readonly StagedEntry[]): Promise<void> {
-    await this.backend.write(
-      this.ns,
-      entries.map((e) => ({ op: 'stage', kg: e.kg, key: e.key, value: e.value })),
-    );
+    await this.backend.write(this.ns, entries);
   }
 
   /** Marks the staged delta complete as `txid`, durably: the end of a prepare. */
@@ -133,29 +126,9 @@ export class KeyGroupStore {
 
   /** Moves the staged rows of decided groups into their committed rows; idempotent. */
   private async fold(groups: readonly number[]): Promise<void> {
-    if (groups.length === 0) return;
-    await forEachGroup(groups, (kg) => this.foldGroup(kg));
-    await this.backend.write(
-      this.ns,
-      groups.map((kg) => ({ op: 'mark', kg, staged: null })),
-    );
-  }
-
-  private async foldGroup(kg: number): Promise<void> {
-    for (;;) {
-      // from the start each time: each batch removes the rows it moved
-      const page = await this.backend.scan(this.ns, kg, 'staged', null, this.pageRows);
-      if (page.rows.length === 0) return;
-      const seen = new Set<string>();
-      const ops: WriteOp[] = [];
-      for (const [key, value] of page.rows) {
-        const id = Buffer.from(key.buffer, key.byteOffset, key.byteLength).toString('latin1');
-        if (seen.has(id)) continue; // a scan may return a row twice
-        seen.add(id);
-        ops.push(value === null ? { op: 'del', kg, key } : { op: 'put', kg, key, value }, { op: 'unstage', kg, key });
-      }
-      await this.backend.write(this.ns, ops);
+    await forEachGroup(groups, async (kg) => {
+      await this.backend.fold(this.ns, kg);
       await yieldToLoop();
-    }
+    });
   }
 }
