@@ -167,11 +167,15 @@ export class WorkerCheckpoints {
       });
       return state;
     };
+    // The record's own transaction ids: saved with it and increasing across coordinator
+    // instances, since a backend ignores a txid it has committed already.
     let seq = 0;
     return {
       load: async () => {
         const s = await open();
         await whenSettled(s.rollback());
+        const saved = s.get('seq', 0);
+        seq = typeof saved === 'number' ? saved : 0;
         const r = s.get('record', null) as CoordinatorRecord | null;
         return r && typeof r.epoch === 'number' && typeof r.committed === 'number' ? r : null;
       },
@@ -179,6 +183,7 @@ export class WorkerCheckpoints {
         const s = await open();
         const txid = ++seq;
         s.put('record', { ...record });
+        s.put('seq', txid);
         await whenSettled(s.prepareCommit(txid));
         await whenSettled(s.commit(txid));
       },
