@@ -16,12 +16,14 @@ import { RedisBackend } from '../../../worker/state/redis-backend';
 import { SqliteBackend } from '../../../worker/state/sqlite-backend';
 import { startRedis, type RedisServer } from '../../../bench/servers/redis';
 import type { StateBackend } from '../../../worker/state/backend';
-
-jest.setTimeout(120_000);
+import { backstopMs } from '../../helpers/cluster-harness';
 
 const ROOT = path.resolve(__dirname, '../../..');
 const KEYS = 20_000; // several 4096-row pages per prepare and per fold
 const LINE_WAIT_MS = 30_000;
+const ROUNDS = 6;
+/** redis-server's own bounded readiness wait (bench/servers) and its stop. */
+const REDIS_BOUND_MS = 30_000;
 
 let dir: string;
 let childJs: string;
@@ -143,14 +145,14 @@ describe('crash atomicity (sqlite, kill -9)', () => {
     const second = await wholeCheckpoint(NAME, backend, 'ns');
     expect(second.txid).toBe(3);
     await second.provider.close();
-  });
+  }, backstopMs(LINE_WAIT_MS));
 
   it('kills at seeded-random moments of a running checkpoint loop always leave one whole checkpoint', async () => {
     const db = file();
     const rng = new Random(20240611);
     const backend = (): StateBackend => new SqliteBackend({ file: db });
     let lastCommitted = 0;
-    for (let round = 0; round < 6; round++) {
+    for (let round = 0; round < ROUNDS; round++) {
       const child = new Child(['sqlite', db, 'ns', String(KEYS), 'run']);
       const opened = txidOf(await child.waitFor('opened', (l) => l.startsWith('opened ')));
       expect(opened).toBeGreaterThanOrEqual(lastCommitted);
@@ -168,7 +170,7 @@ describe('crash atomicity (sqlite, kill -9)', () => {
       expect(txid).toBeLessThanOrEqual(child.lastTxid('prepared'));
       lastCommitted = txid;
     }
-  });
+  }, backstopMs(ROUNDS * 3 * LINE_WAIT_MS));
 });
 
 describe('crash atomicity (redis, kill -9 of the worker)', () => {
@@ -176,10 +178,10 @@ describe('crash atomicity (redis, kill -9 of the worker)', () => {
   let redis: RedisServer;
   beforeAll(async () => {
     redis = await startRedis({ persistent: true });
-  });
+  }, backstopMs(REDIS_BOUND_MS));
   afterAll(async () => {
     await redis?.stop();
-  });
+  }, backstopMs(REDIS_BOUND_MS));
 
   it('a kill between prepare and commit leaves the last commit; a replayed commit applies the prepared one', async () => {
     const backend = (): StateBackend => new RedisBackend({ url: redis.url, keyPrefix: 'crash:' });
@@ -194,5 +196,5 @@ describe('crash atomicity (redis, kill -9 of the worker)', () => {
     const second = await wholeCheckpoint(NAME, backend, 'ns');
     expect(second.txid).toBe(2);
     await second.provider.close();
-  });
+  }, backstopMs(LINE_WAIT_MS));
 });

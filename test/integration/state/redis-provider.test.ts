@@ -9,8 +9,14 @@ import { startRedis, type RedisServer } from '../../../bench/servers/redis';
 import { RedisBackend } from '../../../worker/state/redis-backend';
 import { BackendStateProvider } from '../../../worker/state/provider';
 import { contents, describeStateBackendContract, rejectsWithCode } from '../../helpers/state-backend-contract';
+import { backstopMs } from '../../helpers/cluster-harness';
 
-jest.setTimeout(60_000);
+/** How long Redis may take to be reachable again after a restart (the client's backoff is capped at 2 s). */
+const BACK_BOUND_MS = 20_000;
+/** redis-server's readiness wait (bench/servers) after a start or restart. */
+const REDIS_READY_MS = 15_000;
+// a backstop behind a test's named waits: a restart and the backend back, twice
+jest.setTimeout(backstopMs(2 * REDIS_READY_MS, 2 * BACK_BOUND_MS));
 
 let redis: RedisServer;
 
@@ -42,7 +48,7 @@ describe('redis outages', () => {
    * Retries `attempt` until it stops failing with ERR_STATE_BACKEND (the client reconnects with
    * backoff capped at 2 s); bounded.
    */
-  async function untilBackendIsBack<T>(what: string, attempt: () => Promise<T>, boundMs = 20_000): Promise<{ value: T; failures: number }> {
+  async function untilBackendIsBack<T>(what: string, attempt: () => Promise<T>, boundMs = BACK_BOUND_MS): Promise<{ value: T; failures: number }> {
     const deadline = performance.now() + boundMs;
     for (let failures = 0; ; failures++) {
       try {
