@@ -177,7 +177,9 @@ export class CheckpointCoordinator {
         return;
       case Ctl.Failed:
         if (b !== this.record.epoch) return;
-        if (this.phase === 'preparing' || this.phase === 'idle' || this.phase === 'committing') {
+        // also while recovering, from a task that has restored already (answered Ready) and then
+        // failed an input: the others may not have answered yet, but that input's effect is lost
+        if (this.phase === 'preparing' || this.phase === 'idle' || this.phase === 'committing' || (this.phase === 'recovering' && this.answered.has(from))) {
           this.opts.logger.warn({ task: from, txid: a, reason: FAIL_REASONS[c] ?? c }, 'a task failed the checkpoint');
           this.startRecovery(`task ${from}: ${FAIL_REASONS[c] ?? 'failed'}`);
         }

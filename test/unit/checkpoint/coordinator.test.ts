@@ -119,6 +119,31 @@ describe('CheckpointCoordinator', () => {
     expect(s.c.stats().phase).toBe('recovering');
   });
 
+  it('a task that restored and then failed an input, while others still recover, starts a new recovery', async () => {
+    const s = setup();
+    s.c.start();
+    await flush();
+    await s.store.completeAll();
+    s.take(Ctl.Recover);
+    s.c.handle(Ctl.Ready, 1, 101, 1, 0);
+    s.c.handle(Ctl.Ready, 2, 102, 1, 0);
+    // task 3 has not answered: a failure of its own before restoring changes nothing
+    s.c.handle(Ctl.Failed, 3, 1, 1, FailReason.TupleFailed);
+    expect(s.store.saves).toHaveLength(0);
+    expect(s.c.stats()).toMatchObject({ phase: 'recovering', epoch: 1 });
+    // task 2 restored, then an input failed there: its effect would be lost without a rollback
+    s.c.handle(Ctl.Failed, 2, 1, 1, FailReason.TupleFailed);
+    await s.store.completeAll();
+    expect(s.store.record).toEqual({ epoch: 2, committed: 0 });
+    expect(s.take(Ctl.Recover).map((m) => m.slice(1))).toEqual([
+      [1, 2, 0, 0],
+      [2, 2, 0, 0],
+      [3, 2, 0, 0],
+    ]);
+    for (const t of [1, 2, 3]) s.c.handle(Ctl.Ready, t, 100 + t, 2, 0);
+    expect(s.c.stats()).toMatchObject({ phase: 'idle', recoveries: 2 });
+  });
+
   it('times out a checkpoint, and resends Trigger to sources that did not answer meanwhile', async () => {
     const s = await started();
     s.clock.advance(100);
