@@ -2,6 +2,7 @@ import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { processContext } from './context';
 import { localCommand } from './commands/local';
+import { logsCommand } from './commands/logs';
 import { devCommand, nimbusCommand, supervisorCommand } from './commands/daemons';
 import { activationCommand, killCommand, listCommand, monitorCommand, rebalanceCommand, submitCommand } from './commands/cluster';
 
@@ -18,6 +19,7 @@ export function buildCli(argv: string[], ctx = processContext()) {
     .command(activationCommand(ctx, 'deactivate'))
     .command(rebalanceCommand(ctx))
     .command(monitorCommand(ctx))
+    .command(logsCommand(ctx))
     .command(nimbusCommand(ctx))
     .command(supervisorCommand(ctx))
     .command(devCommand(ctx))

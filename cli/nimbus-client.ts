@@ -2,6 +2,8 @@ import { squallError } from '../topology-api';
 import type {
   ClusterSummary,
   ComponentPage,
+  LogPage,
+  LogSearchResult,
   NimbusSummaryEntry,
   OperationResult,
   SubmitResult,
@@ -87,8 +89,21 @@ export class NimbusClient {
     const body = new TextEncoder().encode(JSON.stringify({ rebalanceOptions: options }));
     return this.request('POST', `/topology/${encodeURIComponent(idOrName)}/rebalance/${waitSecs ?? -1}`, { bytes: body, type: 'application/json' });
   }
+  /** A page of a worker's log (`start` absent: the tail). */
+  workerLog(idOrName: string, host: string, port: number, q: { file?: string; start?: number; length?: number } = {}): Promise<LogPage> {
+    return this.request('GET', `/topology/${encodeURIComponent(idOrName)}/log/${encodeURIComponent(host)}/${port}?${logQuery(q)}`);
+  }
+  searchWorkerLog(idOrName: string, host: string, port: number, q: { q: string; file?: string; start?: number; limit?: number; ignoreCase?: boolean }): Promise<LogSearchResult> {
+    return this.request('GET', `/topology/${encodeURIComponent(idOrName)}/log/${encodeURIComponent(host)}/${port}/search?${logQuery(q)}`);
+  }
   submit(name: string, bundle: Uint8Array, config: Record<string, unknown>): Promise<SubmitResult> {
     const q = new URLSearchParams({ name, config: JSON.stringify(config) });
     return this.request('POST', `/topologies?${q}`, { bytes: bundle, type: 'application/javascript' });
   }
+}
+
+function logQuery(q: Record<string, string | number | boolean | undefined>): string {
+  const out = new URLSearchParams();
+  for (const [k, v] of Object.entries(q)) if (v !== undefined) out.set(k, String(v));
+  return out.toString();
 }

@@ -63,6 +63,10 @@ export const DAEMON_CONFIG_SPEC: Readonly<Record<string, KeySpec>> = {
   'supervisor.worker.restart.backoff.max.secs': { default: 30, check: positive, doc: 'Cap of the exponential backoff between restarts of a failing worker' },
   'worker.heartbeat.frequency.secs': { default: 1, check: positive, doc: 'How often workers send heartbeats and stats' },
   'worker.frame.max.bytes': { default: 16 << 20, check: int(1024, 1 << 30), doc: 'Largest frame accepted on a worker link' },
+  'worker.log.max.bytes': { default: 64 << 20, check: int(4096, 2 ** 40), doc: "A worker's log file is rotated once it reaches this size" },
+  'worker.log.max.files': { default: 5, check: int(1, 100), doc: "Log files kept per worker slot (the current one and rotated ones)" },
+  'logviewer.port': { default: 0, check: int(0, 65535), doc: "Port of the supervisor's log server (Storm's logviewer); 0: any free port, registered in cluster state" },
+  'logviewer.bind.host': { default: '127.0.0.1', check: str, doc: 'Address the log server listens on; beyond loopback needs nimbus.auth.token' },
 };
 
 export function daemonConfigProblems(conf: Record<string, unknown>): string[] {

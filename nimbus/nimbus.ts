@@ -23,6 +23,8 @@ import type { Logger } from '../common/logging';
 import type {
   ClusterSummary,
   ComponentPage,
+  LogPage,
+  LogSearchResult,
   NimbusSummaryEntry,
   OperationResult,
   SubmitResult,
@@ -34,6 +36,7 @@ import { Config, type TopologyConfig } from '../common/topology';
 import type { BundleProbe } from './bundle-probe';
 import type { BundleStore } from './bundle-store';
 import { WorkerLiveness } from './liveness';
+import { WorkerLogClient, type LogRequestKind } from './log-client';
 import { idCounter, newTopologyId } from './names';
 import type { HeartbeatReceipt, ProcessFacts } from '../common/protocol/heartbeats';
 import { processRegistry, renderMetrics } from './prometheus';
@@ -90,6 +93,7 @@ export class Nimbus {
   private readonly stats = new StatsStore();
   private readonly supervisorProcess = new Map<string, ProcessFacts>();
   private processMetrics: Registry | null = null;
+  private readonly logs: WorkerLogClient;
   private readonly pendingTimers = new Map<string, TimerHandle>();
   private readonly claims = new BundleClaims();
   private monitorTimer: TimerHandle | null = null;
@@ -133,6 +137,7 @@ export class Nimbus {
       config: this.config,
       self: () => ({ ...this.address, startedAtMs: this.startedAtMs }),
     });
+    this.logs = new WorkerLogClient(cfg.strOrNull(this.config, 'nimbus.auth.token'));
   }
 
   // ---- lifecycle ----
@@ -262,6 +267,16 @@ export class Nimbus {
 
   visualization(nameOrId: string): Promise<VisualizationPage> {
     return this.ready(() => this.reads.visualization(nameOrId));
+  }
+
+  /**
+   * A page or a search of the log of the worker on `host:port` for a topology (by id or name),
+   * read through that machine's supervisor (docs/rest-api.md, "Worker logs").
+   */
+  async workerLog(nameOrId: string, host: string, port: number, kind: LogRequestKind, params: URLSearchParams): Promise<LogPage | LogSearchResult> {
+    this.checkReady();
+    const topologyId = this.table.find(nameOrId).record.id;
+    return this.logs.read(await this.state.listSupervisors(), topologyId, host, port, kind, params);
   }
 
   /** The daemon configuration, secrets replaced by `<redacted>`. */

@@ -29,6 +29,7 @@ export type NimbusApi = Pick<
   | 'openBundle'
   | 'receiveHeartbeats'
   | 'prometheusMetrics'
+  | 'workerLog'
 >;
 
 export interface RouteContext {
@@ -96,6 +97,11 @@ export function rebalanceOptionsOf(body: unknown): RebalanceOptions {
     out.executors = opts.executors as Record<string, number>;
   }
   return out;
+}
+
+function portParam(raw: string): number {
+  if (!/^\d{1,5}$/.test(raw) || Number(raw) < 1 || Number(raw) > 65535) throw squallError('ERR_LOG_NOT_FOUND', `no worker slot at port ${JSON.stringify(raw.slice(0, 20))}`);
+  return Number(raw);
 }
 
 function submitConfig(raw: string | null): TopologyConfig {
@@ -186,6 +192,9 @@ export const ROUTES: readonly Route[] = [
     await readJson(c);
     return ok(await c.nimbus.kill(c.params.id, wait));
   }),
+  // Worker logs (Storm's logviewer): they may hold user data, so they need the token like bundles.
+  route('GET', 'topology/:id/log/:host/:port', true, async (c) => ok(await c.nimbus.workerLog(c.params.id, c.params.host, portParam(c.params.port), 'page', c.query))),
+  route('GET', 'topology/:id/log/:host/:port/search', true, async (c) => ok(await c.nimbus.workerLog(c.params.id, c.params.host, portParam(c.params.port), 'search', c.query))),
   route('POST', 'topologies', true, submit),
   route('GET', 'bundles/:hash', true, downloadBundle),
   route('POST', 'supervisors/:id/heartbeats', true, async (c) => {

@@ -7,7 +7,8 @@ const fs = require('node:fs');
 const path = require('node:path');
 
 const root = path.resolve(__dirname, '..');
-const dirs = ['topology-api', 'common', 'worker', 'supervisor', 'nimbus', 'local', 'cli', 'connectors', 'examples', 'bench'];
+// ui/lib holds pure helpers the CLI shares with the browser code (squall logs formats lines as the UI does).
+const dirs = ['topology-api', 'common', 'worker', 'supervisor', 'nimbus', 'local', 'cli', 'ui/lib', 'connectors', 'examples', 'bench'];
 
 function walk(dir, out) {
   if (!fs.existsSync(dir)) return out;

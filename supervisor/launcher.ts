@@ -11,8 +11,10 @@ import { describeError } from '../common/errors';
 import { silentLogger, type Logger } from '../common/logging';
 import type { SupervisorToWorker, WorkerStartSpec, WorkerToSupervisor } from '../common/protocol/ipc';
 import { splitChildopts } from './childopts';
-import { LineForwarder } from './line-forwarder';
+import { LineForwarder, type LineSink } from './line-forwarder';
+import { workerLogDir } from './log-files';
 import { parseWorkerMessage } from './worker-messages';
+import { WorkerLogFile } from './worker-log';
 
 export interface WorkerEvents {
   onMessage(msg: WorkerToSupervisor): void;
@@ -40,8 +42,13 @@ export interface WorkerLauncher {
 export interface ProcessLauncherOptions {
   /** The worker entry point; default `../worker/main.js` next to this compiled file. */
   workerMainPath?: string;
-  /** 'inherit': the worker writes to the supervisor's stdout/stderr; 'log': each line goes to the logger. */
-  output?: 'inherit' | 'log';
+  /**
+   * 'inherit': the worker writes to the supervisor's stdout/stderr; 'log': each line goes to the
+   * logger; 'file': each line goes to the worker's log file under `logs.root` (supervisor/log-files.ts).
+   */
+  output?: 'inherit' | 'log' | 'file';
+  /** Where and how large worker log files are ('file' output). */
+  logs?: { root: string; fileBytesMax: number; filesMax: number };
   /** Environment of worker processes (default: the supervisor's). */
   env?: NodeJS.ProcessEnv;
   logger?: Logger;
@@ -63,13 +70,14 @@ export function defaultWorkerMainPath(): string {
 
 export class ProcessLauncher implements WorkerLauncher {
   readonly workerMainPath: string;
-  private readonly output: 'inherit' | 'log';
+  private readonly output: 'inherit' | 'log' | 'file';
   private readonly logger: Logger;
   private readonly clock: Clock;
 
   constructor(private readonly options: ProcessLauncherOptions = {}) {
     this.workerMainPath = options.workerMainPath ?? defaultWorkerMainPath();
     this.output = options.output ?? 'inherit';
+    if (this.output === 'file' && !options.logs) throw new TypeError("ProcessLauncher: output 'file' needs logs");
     this.logger = options.logger ?? silentLogger();
     this.clock = options.clock ?? new SystemClock();
   }
@@ -83,9 +91,15 @@ export class ProcessLauncher implements WorkerLauncher {
       serialization: 'json',
     });
     const logger = this.logger.child({ topologyId: spec.topologyId, port: spec.port, pid: child.pid ?? null });
-    const worker = new WorkerProcess(child, events, logger, this.clock);
+    const logFile = this.output === 'file' ? this.logFileOf(spec, logger) : null;
+    const worker = new WorkerProcess(child, events, logger, this.clock, logFile);
     worker.send({ type: 'start', spec });
     return worker;
+  }
+
+  private logFileOf(spec: WorkerStartSpec, logger: Logger): WorkerLogFile {
+    const logs = this.options.logs!;
+    return new WorkerLogFile({ dir: workerLogDir(logs.root, spec.topologyId, spec.port), fileBytesMax: logs.fileBytesMax, filesMax: logs.filesMax, clock: this.clock, logger });
   }
 }
 
@@ -102,9 +116,11 @@ class WorkerProcess implements WorkerHandle {
     private readonly events: WorkerEvents,
     private readonly logger: Logger,
     private readonly clock: Clock,
+    private readonly logFile: WorkerLogFile | null,
   ) {
-    if (child.stdout) this.forwarders.push(new LineForwarder(child.stdout, logger, 'stdout'));
-    if (child.stderr) this.forwarders.push(new LineForwarder(child.stderr, logger, 'stderr'));
+    const sink: LineSink | undefined = logFile ? (line, stream) => logFile.line(line, stream) : undefined;
+    if (child.stdout) this.forwarders.push(new LineForwarder(child.stdout, logger, 'stdout', sink));
+    if (child.stderr) this.forwarders.push(new LineForwarder(child.stderr, logger, 'stderr', sink));
     child.on('message', (raw) => this.onMessage(raw));
     child.on('error', (err) => this.onError(err));
     child.on('exit', (code, signal) => this.onProcessExit(code, signal));
@@ -166,9 +182,27 @@ class WorkerProcess implements WorkerHandle {
     this.exited = true;
     if (this.drainTimer) this.clock.clear(this.drainTimer);
     this.drainTimer = null;
-    for (const f of this.forwarders) f.flush();
     this.child.removeAllListeners('message');
+    this.finishOutput();
     const status = this.exitStatus ?? { code: this.child.exitCode, signal: this.child.signalCode };
     this.events.onExit(status.code, status.signal);
+  }
+
+  /**
+   * The worker's last lines (a crash's stack trace) may still be in its pipes when the exit is
+   * reported: they are read to the end (bounded, as a grandchild may hold the pipes), then the
+   * unterminated last lines are forwarded and the log file closed.
+   */
+  private finishOutput(): void {
+    for (const f of this.forwarders) f.flush();
+    let timer: TimerHandle | null = null;
+    const drained = new Promise<void>((resolve) => {
+      timer = this.clock.setTimeout(resolve, EXIT_DRAIN_MS);
+    });
+    void Promise.race([Promise.all(this.forwarders.map((f) => f.ended)), drained]).then(() => {
+      if (timer) this.clock.clear(timer);
+      for (const f of this.forwarders) f.flush();
+      return this.logFile?.close();
+    });
   }
 }

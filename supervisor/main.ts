@@ -15,6 +15,8 @@ import type { HeartbeatSink } from '../common/protocol/heartbeats';
 import { BundleCache, bundleCacheOptionsFromConfig, type BundleProvider } from './bundle-cache';
 import { HttpHeartbeatSink } from './heartbeat-sink';
 import { ProcessLauncher, type WorkerLauncher } from './launcher';
+import { logsRootOf } from './log-files';
+import { checkLogviewerListen, startLogviewer, type RunningLogviewer } from './logviewer';
 import { Supervisor } from './supervisor';
 import { squallVersion } from '../common/version';
 
@@ -41,6 +43,7 @@ export async function startSupervisor(config: DaemonConfig, opts: StartSuperviso
   const logger = opts.logger ?? createLogger({ level: cfg.str(config, 'squall.log.level'), name: 'supervisor' });
   const clock = opts.clock ?? new SystemClock();
   const random = opts.random ?? new Random();
+  checkLogviewerListen(config);
   let store: ZkStateStore | null = null;
   let state = opts.state;
   if (!state) {
@@ -55,9 +58,21 @@ export async function startSupervisor(config: DaemonConfig, opts: StartSuperviso
     });
     state = new ClusterState(store, { root: cfg.str(config, 'storm.zookeeper.root'), logger });
   }
+  const logviewer = await startLogviewer(config, logger).catch((err: unknown) => {
+    logger.error({ err: describeError(err) }, 'the log server could not start; worker logs cannot be read through Nimbus');
+    return null;
+  });
+  const launcher =
+    opts.launcher ??
+    new ProcessLauncher({
+      logger: logger.child({ component: 'launcher' }),
+      clock,
+      output: 'file',
+      logs: { root: logsRootOf(cfg.str(config, 'storm.local.dir')), fileBytesMax: cfg.num(config, 'worker.log.max.bytes'), filesMax: cfg.num(config, 'worker.log.max.files') },
+    });
   const supervisor = new Supervisor({
     state,
-    launcher: opts.launcher ?? new ProcessLauncher({ logger: logger.child({ component: 'launcher' }), clock }),
+    launcher,
     bundles: opts.bundles ?? new BundleCache({ ...bundleCacheOptionsFromConfig(config), clock, random, logger }),
     clock,
     random,
@@ -65,11 +80,13 @@ export async function startSupervisor(config: DaemonConfig, opts: StartSuperviso
     config,
     version: squallVersion(),
     heartbeats: opts.heartbeats ?? HttpHeartbeatSink.fromConfig(config),
+    logviewerPort: logviewer?.port ?? null,
   });
   let closing: Promise<void> | null = null;
   const close = (): Promise<void> => {
     closing ??= (async () => {
       await supervisor.close();
+      await closeLogviewer(logviewer, logger);
       if (store) await store.close();
     })();
     return closing;
@@ -81,6 +98,14 @@ export async function startSupervisor(config: DaemonConfig, opts: StartSuperviso
     throw err;
   }
   return { id: supervisor.id, supervisor, close };
+}
+
+async function closeLogviewer(logviewer: RunningLogviewer | null, logger: Logger): Promise<void> {
+  try {
+    await logviewer?.close();
+  } catch (err) {
+    logger.warn({ err: describeError(err) }, 'closing the log server failed');
+  }
 }
 
 /** `node dist/supervisor/main.js [config.json]`: runs until SIGTERM or SIGINT. */

@@ -35,6 +35,8 @@ export interface SupervisorDeps {
   version: string;
   /** Where workers' heartbeats and stats go (Nimbus over HTTP; Nimbus itself in LocalCluster). */
   heartbeats: HeartbeatSink;
+  /** Port of this machine's log server, registered for Nimbus (none: no log server). */
+  logviewerPort?: number | null;
 }
 
 /** Storm's default error history, used when a record lacks a valid one. */
@@ -151,6 +153,7 @@ export class Supervisor {
       startTimeMs: this.startTimeMs,
       timeMs: this.wallNowMs(),
       version: this.deps.version,
+      ...(typeof this.deps.logviewerPort === 'number' ? { logviewerPort: this.deps.logviewerPort } : {}),
     };
   }
 

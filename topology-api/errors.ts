@@ -53,6 +53,8 @@ export const ERROR_TABLE = {
   ERR_NIMBUS_UNREACHABLE: { status: 503, title: 'Nimbus unreachable' },
   ERR_NIMBUS_RESPONSE: { status: 502, title: 'Unexpected answer from Nimbus' },
   ERR_NOT_LEADER: { status: 503, title: 'Nimbus is not ready' },
+  ERR_LOG_NOT_FOUND: { status: 404, title: 'Worker log not found' },
+  ERR_LOG_UNAVAILABLE: { status: 503, title: 'Worker log server unavailable' },
   ERR_BUSY: { status: 503, title: 'Too many requests in progress' },
 
   // Worker links and frames

@@ -74,6 +74,8 @@ export interface SupervisorInfo {
   startTimeMs: number;
   timeMs: number;
   version: string;
+  /** Port of its log server (supervisor/logviewer.ts) on `host`; absent when it runs none. */
+  logviewerPort?: number;
 }
 
 /** Counters and latencies of one executor since its worker started (exact counts). */

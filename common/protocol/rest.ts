@@ -312,3 +312,44 @@ export interface SubmitResult {
 export interface RebalanceBody {
   rebalanceOptions?: { numWorkers?: number; executors?: Record<string, number> };
 }
+
+/** One of a worker's log files (`worker.log`, then rotated `worker.log.1` ...). */
+export interface LogFileInfo {
+  name: string;
+  bytes: number;
+  modifiedMs: number;
+}
+
+/**
+ * GET topology/:id/log/:host/:port: whole lines of a worker's log between byte offsets `start`
+ * and `end` (the tail when no `start` was asked for). The next page starts at `end`.
+ */
+export interface LogPage {
+  topologyId: string;
+  host: string;
+  port: number;
+  file: string;
+  /** Every log file of this worker, the current one first. */
+  files: LogFileInfo[];
+  /** Bytes in `file` now. */
+  size: number;
+  /** Changes when the file is rotated (a follower then reads on from the rotated file). */
+  fileId: string;
+  start: number;
+  end: number;
+  text: string;
+}
+
+/** GET topology/:id/log/:host/:port/search: matching lines from `start`; `nextStart` continues (null: end reached). */
+export interface LogSearchResult {
+  topologyId: string;
+  host: string;
+  port: number;
+  file: string;
+  query: string;
+  size: number;
+  fileId: string;
+  start: number;
+  nextStart: number | null;
+  matches: Array<{ offset: number; line: string }>;
+}

@@ -475,14 +475,27 @@ export class Cluster {
   }
 
   logTails(): string {
-    const files = [...this.daemonsEver.map((d) => d.logFile), path.join(this.dir, 'cli.log')];
+    const files = [...this.daemonsEver.map((d) => d.logFile), path.join(this.dir, 'cli.log'), ...this.workerLogFiles()];
     return [...new Set(files)]
       .filter((f) => fs.existsSync(f))
       .map((f) => {
         const text = fs.readFileSync(f, 'utf8');
-        return `== ${path.basename(f)} (last ${Math.min(text.length, LOG_TAIL_CHARS)} of ${text.length} chars)\n${text.slice(-LOG_TAIL_CHARS)}`;
+        return `== ${path.relative(this.dir, f)} (last ${Math.min(text.length, LOG_TAIL_CHARS)} of ${text.length} chars)\n${text.slice(-LOG_TAIL_CHARS)}`;
       })
       .join('\n');
+  }
+
+  /** Workers write their output to log files under their supervisor's dir (docs/ui.md). */
+  private workerLogFiles(): string[] {
+    const out: string[] = [];
+    for (const id of this.slotPorts.keys()) {
+      const root = path.join(this.dir, id, 'logs');
+      if (!fs.existsSync(root)) continue;
+      for (const topology of fs.readdirSync(root)) {
+        for (const port of fs.readdirSync(path.join(root, topology))) out.push(path.join(root, topology, port, 'worker.log'));
+      }
+    }
+    return out;
   }
 
   /**

@@ -191,13 +191,18 @@ export class DevClusterProcess {
     }
   }
 
+  /** The tail of squall dev's output and of every worker log under its data dir. */
   logTail(chars = 6000): string {
-    try {
-      const text = fs.readFileSync(this.logFile, 'utf8');
-      return text.slice(-chars);
-    } catch {
-      return '(no output)';
-    }
+    const files = [this.logFile, ...findFiles(path.join(this.dir, 'data'), 'worker.log')];
+    return files
+      .map((f) => {
+        try {
+          return `== ${path.relative(this.dir, f)}\n${fs.readFileSync(f, 'utf8').slice(-chars)}`;
+        } catch {
+          return `== ${path.relative(this.dir, f)}: (unreadable)`;
+        }
+      })
+      .join('\n');
   }
 
   async stop(): Promise<void> {
@@ -221,4 +226,15 @@ export class DevClusterProcess {
     else fs.rmSync(this.dir, { recursive: true, force: true });
     if (left.length > 0) throw new Error(`worker processes left after squall dev stopped: ${left.join(', ')}`);
   }
+}
+
+function findFiles(dir: string, name: string): string[] {
+  if (!fs.existsSync(dir)) return [];
+  const out: string[] = [];
+  for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+    const p = path.join(dir, entry.name);
+    if (entry.isDirectory()) out.push(...findFiles(p, name));
+    else if (entry.name === name) out.push(p);
+  }
+  return out;
 }
