@@ -27,6 +27,8 @@ interface UiState {
   refreshes: number;
   lastError: string | null;
   route: string;
+  /** How long the last refresh took, fetch and render (ms). */
+  lastRefreshMs: number;
 }
 
 declare global {
@@ -48,13 +50,15 @@ class App implements PageHost {
   private readonly main = h('main', { id: 'page' });
   private readonly updated = h('span', { class: 'updated', title: 'Time of the last refresh' });
   private readonly tokenButton = h('button', { type: 'button', class: 'token-button' });
-  private readonly state: UiState = { refreshes: 0, lastError: null, route: '' };
+  private readonly state: UiState = { refreshes: 0, lastError: null, route: '', lastRefreshMs: 0 };
   private page: Page | null = null;
   private controller: AbortController | null = null;
   private timer: number | null = null;
   private running = false;
   private again = false;
   private intervalMs = storedInterval();
+  /** The banner shows a failed refresh (cleared by the next good one), not a page's message. */
+  private bannerFromRefresh = false;
 
   start(root: HTMLElement): void {
     window.squallUi = this.state;
@@ -106,10 +110,15 @@ class App implements PageHost {
   }
 
   notify(kind: 'error' | 'info', text: string | null): void {
+    this.bannerFromRefresh = false;
+    this.show(kind, text);
+  }
+
+  private show(kind: 'error' | 'info', text: string | null): void {
     this.banner.hidden = text === null;
     this.banner.className = `banner ${kind}`;
     setText(this.banner, text ?? '');
-    if (kind === 'error') this.state.lastError = text;
+    this.state.lastError = kind === 'error' ? text : null;
   }
 
   private mount(route: Route): void {
@@ -154,19 +163,26 @@ class App implements PageHost {
     const page = this.page;
     if (!page) return;
     this.running = true;
+    const startedMs = performance.now();
     const controller = new AbortController();
     this.controller = controller;
     try {
       await page.refresh(controller.signal);
       if (page !== this.page) return;
-      if (this.state.lastError !== null) this.notify('info', null);
-      this.state.lastError = null;
+      if (this.bannerFromRefresh) this.show('info', null);
+      this.bannerFromRefresh = false;
       setText(this.updated, `Updated ${fmtClock(Date.now())}`);
     } catch (err) {
-      if ((err as Error).name !== 'AbortError' && page === this.page) this.notify('error', describeApiError(err));
+      if ((err as Error).name !== 'AbortError' && page === this.page) {
+        this.show('error', describeApiError(err));
+        this.bannerFromRefresh = true;
+      }
     } finally {
       this.running = false;
-      if (page === this.page) this.state.refreshes++;
+      if (page === this.page) {
+        this.state.lastRefreshMs = performance.now() - startedMs;
+        this.state.refreshes++;
+      }
       this.showToken();
       if (this.again) {
         this.again = false;

@@ -80,6 +80,11 @@ export async function refreshCount(page: Page): Promise<number> {
   return page.evaluate(() => (globalThis as unknown as PageGlobals).squallUi?.refreshes ?? 0);
 }
 
+/** How long the UI's last refresh took, fetch and render (ms). */
+export async function lastRefreshMs(page: Page): Promise<number> {
+  return Math.round((await page.evaluate('window.squallUi.lastRefreshMs')) as number);
+}
+
 /** The text of every cell of a table row, by column id. */
 export async function rowCells(page: Page, table: string, key: string): Promise<Record<string, string>> {
   return page.evaluate(

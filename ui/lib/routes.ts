@@ -6,7 +6,7 @@ export type Route =
   | { page: 'cluster' }
   | { page: 'topology'; id: string }
   | { page: 'component'; id: string; component: string }
-  | { page: 'logs'; id: string; supervisorId: string; port: number; file?: string; start?: number }
+  | { page: 'logs'; id: string; host: string; port: number; file?: string; start?: number }
   | { page: 'not-found'; hash: string };
 
 const enc = encodeURIComponent;
@@ -24,7 +24,7 @@ export function routeHref(r: Route): string {
       if (r.file) q.set('file', r.file);
       if (r.start !== undefined) q.set('start', String(r.start));
       const qs = q.toString();
-      return `#/topology/${enc(r.id)}/logs/${enc(r.supervisorId)}/${r.port}${qs ? `?${qs}` : ''}`;
+      return `#/topology/${enc(r.id)}/logs/${enc(r.host)}/${r.port}${qs ? `?${qs}` : ''}`;
     }
     case 'not-found':
       return r.hash;
@@ -52,7 +52,7 @@ export function parseRoute(hash: string): Route {
   if (s[0] === 'topology' && s.length === 2) return { page: 'topology', id: s[1] };
   if (s[0] === 'topology' && s.length === 4 && s[2] === 'component') return { page: 'component', id: s[1], component: s[3] };
   if (s[0] === 'topology' && s.length === 5 && s[2] === 'logs' && /^\d{1,5}$/.test(s[4])) {
-    const route: Route = { page: 'logs', id: s[1], supervisorId: s[3], port: Number(s[4]) };
+    const route: Route = { page: 'logs', id: s[1], host: s[3], port: Number(s[4]) };
     const file = query.get('file');
     if (file) route.file = file;
     const start = query.get('start');

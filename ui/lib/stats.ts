@@ -67,3 +67,9 @@ export class RateTracker {
     for (const k of [...this.last.keys()]) if (!keep.has(k)) this.last.delete(k);
   }
 }
+
+/** Stroke width for a rate: 1.2 px idle, growing with its logarithm, at most 8 px. */
+export function edgeWidth(perSec: number | null): number {
+  if (perSec === null || !(perSec > 0)) return 1.2;
+  return Math.min(8, 1.2 + 1.3 * Math.log10(1 + perSec));
+}

@@ -8,9 +8,9 @@ export function statusBadge(status: string): HTMLElement {
 }
 
 /** `host:port` linking to that worker's log page. */
-export function logLink(topologyId: string, supervisorId: string, host: string, port: number | null): HTMLElement | string {
-  if (port === null || !supervisorId) return host || '-';
-  return h('a', { href: routeHref({ page: 'logs', id: topologyId, supervisorId, port }), class: 'log-link', title: `Log of the worker on ${host}:${port}` }, `${host}:${port}`);
+export function logLink(topologyId: string, host: string, port: number | null, label = `${host}:${port}`): HTMLElement | string {
+  if (port === null || !host) return host || '-';
+  return h('a', { href: routeHref({ page: 'logs', id: topologyId, host, port }), class: 'log-link', title: `Log of the worker on ${host}:${port}` }, label);
 }
 
 /** The last error: its first line, the whole text in the tooltip, and how long ago. */

@@ -1,8 +1,9 @@
 /** The UI's pure pieces: formatting, routes, table paging, rates and percentiles, log lines. */
+import { allowedActions, parseExecutors } from '../../../ui/lib/actions';
 import { capacityLevel, fmtBytes, fmtDuration, fmtInt, fmtMs, fmtRate, firstLine } from '../../../ui/lib/format';
 import { formatLogLine } from '../../../ui/lib/log-format';
 import { parseRoute, routeHref, type Route } from '../../../ui/lib/routes';
-import { latencyPercentiles, RateTracker } from '../../../ui/lib/stats';
+import { edgeWidth, latencyPercentiles, RateTracker } from '../../../ui/lib/stats';
 import { compareValues, tableView } from '../../../ui/lib/table-model';
 
 describe('format', () => {
@@ -25,8 +26,8 @@ describe('routes', () => {
     { page: 'cluster' },
     { page: 'topology', id: 'word count-1-17' },
     { page: 'component', id: 'wc-1-17', component: 'split/#?' },
-    { page: 'logs', id: 'wc-1-17', supervisorId: 'sup a', port: 6700 },
-    { page: 'logs', id: 'wc-1-17', supervisorId: 's', port: 6701, file: 'worker.log.1', start: 4096 },
+    { page: 'logs', id: 'wc-1-17', host: 'sup a', port: 6700 },
+    { page: 'logs', id: 'wc-1-17', host: 's', port: 6701, file: 'worker.log.1', start: 4096 },
   ];
   test.each(routes)('%j survives href → parse', (r) => {
     expect(parseRoute(routeHref(r))).toEqual(r);
@@ -35,7 +36,7 @@ describe('routes', () => {
   test('anything else is not found', () => {
     for (const hash of ['#/nope', '#/topology', '#/topology/a/component', '#/topology/a/logs/s/x', '#/topology/%E0%A4%A']) expect(parseRoute(hash).page).toBe('not-found');
     expect(parseRoute('')).toEqual({ page: 'cluster' });
-    expect(parseRoute('#/topology/a/logs/s/1?start=-5')).toEqual({ page: 'logs', id: 'a', supervisorId: 's', port: 1 });
+    expect(parseRoute('#/topology/a/logs/s/1?start=-5')).toEqual({ page: 'logs', id: 'a', host: 's', port: 1 });
   });
 });
 
@@ -92,5 +93,26 @@ describe('log lines', () => {
     expect(formatLogLine('plain text\n')).toEqual({ time: '', level: 'text', msg: 'plain text', extra: '' });
     expect(formatLogLine('{not json').level).toBe('text');
     expect(formatLogLine('[1,2]').level).toBe('text');
+  });
+});
+
+describe('actions', () => {
+  test("the buttons a status allows follow Nimbus's state machine", () => {
+    expect([...allowedActions('ACTIVE')].sort()).toEqual(['deactivate', 'kill', 'rebalance']);
+    expect([...allowedActions('INACTIVE')].sort()).toEqual(['activate', 'kill', 'rebalance']);
+    expect([...allowedActions('REBALANCING')]).toEqual(['kill']);
+    expect([...allowedActions('KILLED')]).toEqual([]);
+  });
+
+  test("the rebalance dialog's executors", () => {
+    expect(parseExecutors('split=4, count = 2')).toEqual({ split: 4, count: 2 });
+    expect(parseExecutors('')).toEqual({});
+    for (const bad of ['split', 'split=x', 'split=-1', '=3']) expect(parseExecutors(bad)).toBeNull();
+  });
+
+  test('edge width grows with the rate, bounded', () => {
+    expect([edgeWidth(null), edgeWidth(0)]).toEqual([1.2, 1.2]);
+    expect(edgeWidth(10)).toBeLessThan(edgeWidth(1000));
+    expect(edgeWidth(1e12)).toBe(8);
   });
 });
