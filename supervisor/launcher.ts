@@ -84,6 +84,8 @@ export class ProcessLauncher implements WorkerLauncher {
 
   launch(spec: WorkerStartSpec, events: WorkerEvents): WorkerHandle {
     const execArgv = splitChildopts(spec.config['topology.worker.childopts'] as string | null | undefined);
+    // checked before forking: an id that cannot name a log directory fails the launch, not the log
+    const logDir = this.output === 'file' ? workerLogDir(this.options.logs!.root, spec.topologyId, spec.port) : null;
     const child = fork(this.workerMainPath, [], {
       execArgv,
       env: this.options.env ?? process.env,
@@ -91,15 +93,15 @@ export class ProcessLauncher implements WorkerLauncher {
       serialization: 'json',
     });
     const logger = this.logger.child({ topologyId: spec.topologyId, port: spec.port, pid: child.pid ?? null });
-    const logFile = this.output === 'file' ? this.logFileOf(spec, logger) : null;
+    const logFile = logDir === null ? null : this.logFileOf(logDir, logger);
     const worker = new WorkerProcess(child, events, logger, this.clock, logFile);
     worker.send({ type: 'start', spec });
     return worker;
   }
 
-  private logFileOf(spec: WorkerStartSpec, logger: Logger): WorkerLogFile {
+  private logFileOf(dir: string, logger: Logger): WorkerLogFile {
     const logs = this.options.logs!;
-    return new WorkerLogFile({ dir: workerLogDir(logs.root, spec.topologyId, spec.port), fileBytesMax: logs.fileBytesMax, filesMax: logs.filesMax, clock: this.clock, logger });
+    return new WorkerLogFile({ dir, fileBytesMax: logs.fileBytesMax, filesMax: logs.filesMax, clock: this.clock, logger });
   }
 }
 
