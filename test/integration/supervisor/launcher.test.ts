@@ -1,3 +1,5 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { Writable } from 'node:stream';
 import pino from 'pino';
@@ -83,6 +85,30 @@ describe('ProcessLauncher', () => {
     // a worker that is gone: both are no-ops
     handle.send({ type: 'shutdown' });
     handle.kill('SIGKILL');
+  });
+
+  test("'file' output: every line the worker printed, to its log file, JSON lines as they are and the rest wrapped", async () => {
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), 'squall-launcher-logs-'));
+    try {
+      const launcher = new ProcessLauncher({ workerMainPath: NOISY, output: 'file', logs: { root, fileBytesMax: 1 << 20, filesMax: 2 }, logger: pino({ level: 'silent' }) });
+      const { handle, done } = runWorker(launcher, spec());
+      pids.push(handle.pid as number);
+      expect((await done).exits).toEqual([[7, null]]);
+      const file = path.join(root, 'noisy-1', '6700', 'worker.log');
+      // the last, unterminated line is written once the pipes have ended (bounded)
+      const deadline = performance.now() + 5000;
+      while (!(fs.existsSync(file) && fs.readFileSync(file, 'utf8').includes('unterminated last line')) && performance.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      const lines = fs.readFileSync(file, 'utf8').trimEnd().split('\n').map((l) => JSON.parse(l) as { stream: string; msg: string; level: number });
+      expect(lines.map((l) => [l.stream, l.level, l.msg.slice(0, 40)])).toEqual(
+        expect.arrayContaining([
+          ['stdout', 30, 'first message: start for noisy-1'],
+          ['stderr', 40, 'a warning on stderr'],
+          ['stdout', 30, 'unterminated last line'],
+        ]),
+      );
+    } finally {
+      fs.rmSync(root, { recursive: true, force: true });
+    }
   });
 
   test('SIGTERM stops a worker; exit is reported once with the signal or code', async () => {
