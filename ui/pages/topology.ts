@@ -154,6 +154,22 @@ export function topologyPage(host: PageHost, id: string): Page {
     ],
   });
   const extras = new ExtrasPanels<Bolt>('topology', 'Bolt', (r) => r.boltId, (r) => r.boltId);
+  type Checkpoints = NonNullable<Topology['checkpoint']>;
+  const checkpoints = new DataTable<Checkpoints>({
+    id: 'topology-checkpoint',
+    rowKey: () => 'checkpoint',
+    columns: [
+      { id: 'committed', title: 'Committed checkpoint', tip: 'The last checkpoint every task committed (its transaction id)', value: (r) => r.committedTxid, numeric: true },
+      { id: 'duration', title: 'Duration (ms)', tip: 'Trigger to decision durable, of that checkpoint', value: (r) => Math.round(r.lastDurationMs), numeric: true },
+      { id: 'size', title: 'State size', tip: "Bytes the tasks' last snapshots wrote", value: (r) => r.sizeBytes, text: (r) => fmtBytes(r.sizeBytes), numeric: true },
+      { id: 'alignment', title: 'Max alignment (ms)', tip: 'Longest barrier alignment of a task', value: (r) => Math.round(r.maxAlignmentMs), numeric: true },
+      { id: 'taskDuration', title: 'Max snapshot (ms)', tip: 'Longest snapshot of a task, aligned to durable', value: (r) => Math.round(r.maxTaskDurationMs), numeric: true },
+      { id: 'held', title: 'Held tuples', tip: 'Tuples held now while aligning barriers', value: (r) => r.heldTuples, numeric: true },
+      { id: 'aborted', title: 'Aborted', tip: 'Checkpoints aborted (timed out, failed by a task, cut short by a restart)', value: (r) => r.aborted, numeric: true },
+    ],
+  });
+  const checkpointPanel = section('Checkpoints', 'checkpoints', checkpoints.el);
+  checkpointPanel.hidden = true;
 
   const workers = new DataTable<WorkerEntry>({
     id: 'workers',
@@ -202,6 +218,7 @@ export function topologyPage(host: PageHost, id: string): Page {
     section('Topology visualization', 'visualization', h('div', { class: 'graph-wrap' }, graph.el), legend),
     section('Spouts', 'spouts', spouts.el),
     section('Bolts', 'bolts', bolts.el),
+    checkpointPanel,
     extras.el,
     section('Worker resources', 'workers', workers.el),
     workerErrorsPanel,
@@ -228,6 +245,8 @@ export function topologyPage(host: PageHost, id: string): Page {
       spouts.update(topo.spouts);
       bolts.update(topo.bolts);
       extras.update(topo.bolts);
+      checkpointPanel.hidden = !topo.checkpoint;
+      if (topo.checkpoint) checkpoints.update([topo.checkpoint]);
       workers.update(topo.workers);
       workerErrorsPanel.hidden = topo.workerErrors.length === 0;
       workerErrors.update(topo.workerErrors);
