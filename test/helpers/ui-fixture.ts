@@ -22,10 +22,13 @@ function summaryOf(i: number): TopologySummaryEntry {
   return { id, encodedId: id, name: `topo-${String(i).padStart(3, '0')}`, status: i % 10 === 9 ? 'INACTIVE' : 'ACTIVE', uptime: '1h 0m 0s', uptimeSeconds: 3600 + i, tasksTotal: i === 0 ? 1102 : 12, workersTotal: i === 0 ? WORKERS : 2, executorsTotal: i === 0 ? 1102 : 10, owner: 'fixture' };
 }
 
+/** Even executors are windowed and checkpointed (the panels for those appear), none async. */
 function executor(n: number, tick: number): ExecutorEntry {
   const id = `[${n + 2}-${n + 2}]`;
   const worker = n % WORKERS;
+  const extras = n % 2 === 0 ? { windows: { open: 2, buffered: 100 + n, watermarkMs: 1700000000000 + tick * 1000, late: n % 5, lateDropped: 0 }, checkpoint: { txid: tick, durationMs: 12, sizeBytes: 4096 * n, alignmentMs: 3, heldTuples: 0, failed: 0 } } : {};
   return {
+    ...extras,
     id,
     encodedId: encodeURIComponent(id),
     host: `10.0.${Math.floor(worker / 4)}.${worker % 4}`,

@@ -159,6 +159,8 @@ describeWithBrowser('web UI on a dev cluster', () => {
       expect(row.time).toMatch(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$/);
       expect(await page.$$eval('[data-table="latency-execute"] tbody tr', (rs) => rs.map((r) => r.getAttribute('data-key')))).toEqual(['mean', 'p50', 'p90', 'p99', 'p999']);
       expect(await page.$$eval('[data-table="inputs"] tbody tr', (rs) => rs.map((r) => r.getAttribute('data-key')))).toEqual(['split:default']);
+      // a plain bolt: no windowed, stateful or async panel
+      for (const panel of ['windowed', 'stateful', 'async']) expect(await page.isHidden(`#component-${panel}-panel`)).toBe(true);
       await screenshot(page, 'component');
     });
   });
@@ -289,6 +291,12 @@ describeWithBrowser('web UI at scale (REST fixture: 100 topologies, a bolt of 1,
     expect((await rowCells(page, 'executors', '[2-2]')).executed).not.toBe(before);
     expect(await page.evaluate(`document.querySelector('table[data-table="executors"] tbody tr[data-key]').marked === true`)).toBe(true);
     timings.componentRefreshMs = await lastRefreshMs(page);
+    // the windowed and stateful panels list the executors that report those figures; no async panel
+    expect(await page.isVisible('#component-windowed-panel')).toBe(true);
+    expect(await page.isVisible('#component-stateful-panel')).toBe(true);
+    expect(await page.isHidden('#component-async-panel')).toBe(true);
+    expect(await page.textContent('[data-table-wrap="component-windows"] .pager-info')).toBe(`1–25 of ${(WIDE_EXECUTORS / 2).toLocaleString('en-US')}`);
+    expect((await rowCells(page, 'component-windows', '[2-2]')).buffered).toBe('100');
     // paging and sorting over all 1,000
     await page.click('[data-table-wrap="executors"] button.pager-next');
     expect(await page.textContent('[data-table-wrap="executors"] .pager-info')).toBe(`26–50 of ${WIDE_EXECUTORS.toLocaleString('en-US')}`);
