@@ -240,7 +240,7 @@ export function componentPage(host: PageHost, id: string, component: string): Pa
       crumbs(page.name);
       if (type !== page.componentType) {
         type = page.componentType;
-        windows = new DataTable<WindowRow>({ id: 'component-windows', rowKey: (r) => r.window, columns: windowColumns(type) });
+        windows = new DataTable<WindowRow>({ id: 'component-window-stats', rowKey: (r) => r.window, columns: windowColumns(type) });
         windowsHolder.replaceChildren(windows.el);
         executors = new DataTable<Executor>({ id: 'executors', rowKey: (r) => r.id, pageSize: 25, filter: true, columns: executorColumns(type, tid) });
         executorsHolder.replaceChildren(executors.el);
