@@ -37,7 +37,7 @@ export function nimbusCommand(ctx: CliContext) {
       ctx.run(async () => {
         const { daemon } = loadDaemonConfig(argv, { 'nimbus.port': argv.port });
         const nimbus = await startNimbus({ ...daemon });
-        ctx.out(`nimbus listening at ${nimbus.url}`);
+        ctx.out(`nimbus listening at ${nimbus.url} (web UI: ${nimbus.url}/)`);
         await runUntilSignal(ctx, [nimbus]);
       }),
   };
@@ -134,6 +134,7 @@ export function devCommand(ctx: CliContext) {
         const { daemon } = loadDaemonConfig(argv, { 'nimbus.port': argv.port });
         const dev = await startDevCluster({ ...daemon }, { supervisors: argv.supervisors, slots: argv.slots, firstSlotPort: argv['slot-port'] });
         ctx.out(`dev cluster: nimbus at ${dev.url}, supervisors ${dev.supervisors.join(', ')}`);
+        ctx.out(`web UI: ${dev.url}/`);
         ctx.out(`submit with: npx squall submit examples/word-count/topology.ts --nimbus ${dev.url.replace('http://', '')}`);
         await runUntilSignal(ctx, [dev]);
       }),
