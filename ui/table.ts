@@ -88,6 +88,7 @@ export class DataTable<R> {
 
   private sortOn(i: number): void {
     this.sort = this.sort.column === i ? { column: i, descending: !this.sort.descending } : { column: i, descending: this.opts.columns[i].numeric === true };
+    this.page = 0;
     this.markSort();
     this.render();
   }
