@@ -51,7 +51,8 @@ export async function newPage(browser: Browser, errors: string[]): Promise<Page>
   const page = await context.newPage();
   page.on('pageerror', (err) => errors.push(`page error: ${err.message}`));
   page.on('console', (msg) => {
-    if (msg.type() === 'error') errors.push(`console error: ${msg.text()}`);
+    // a refused request (401, 404) is the browser's own note; the UI shows the coded error itself
+    if (msg.type() === 'error' && !msg.text().startsWith('Failed to load resource')) errors.push(`console error: ${msg.text()}`);
   });
   return page;
 }
