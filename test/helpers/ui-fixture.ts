@@ -9,13 +9,22 @@ import { ManualClock } from '../../common/clock';
 import { resolveDaemonConfig } from '../../common/config';
 import { squallError } from '../../common/errors';
 import { silentLogger } from '../../common/logging';
-import type { ComponentPage, ExecutorEntry, TopologyPage, TopologySummaryEntry, WorkerEntry } from '../../common/protocol/rest';
+import { STATS_WINDOWS, type ComponentPage, type ExecutorEntry, type TopologyPage, type TopologySummaryEntry, type WorkerEntry } from '../../common/protocol/rest';
 import { buildNimbusApp, type NimbusApi } from '../../nimbus/rest';
 import { loadUiAssets } from '../../nimbus/ui-assets';
 
 export const TOPOLOGIES = 100;
 export const WIDE_EXECUTORS = 1000;
 const WORKERS = 100;
+
+const pct = (prefix: 'completeLatency' | 'executeLatency', base: number) => ({
+  [`${prefix}P50`]: base.toFixed(3),
+  [`${prefix}P90`]: (base * 2).toFixed(3),
+  [`${prefix}P99`]: (base * 4).toFixed(3),
+  [`${prefix}P999`]: (base * 8).toFixed(3),
+});
+const COMPLETE = pct('completeLatency', 2) as { completeLatencyP50: string; completeLatencyP90: string; completeLatencyP99: string; completeLatencyP999: string };
+const EXECUTE = pct('executeLatency', 0.25) as { executeLatencyP50: string; executeLatencyP90: string; executeLatencyP99: string; executeLatencyP999: string };
 
 function summaryOf(i: number): TopologySummaryEntry {
   const id = `topo-${String(i).padStart(3, '0')}-1-1700000000`;
@@ -45,6 +54,10 @@ function executor(n: number, tick: number): ExecutorEntry {
     processLatency: ((n % 17) / 10).toFixed(3),
     completeLatency: '0.000',
     capacity: ((n % 100) / 100).toFixed(3),
+    ...COMPLETE,
+    ...EXECUTE,
+    backpressureMs: n % 3,
+    metrics: [],
   };
 }
 
@@ -85,10 +98,32 @@ export function fixtureNimbus(): NimbusApi {
         ...t,
         msgTimeout: 30,
         bundleHash: 'ab'.repeat(32),
-        topologyStats: [{ window: ':all-time', windowPretty: 'All time', emitted: 2 * n, transferred: 2 * n, completeLatency: '3.000', acked: n, failed: 0 }],
-        spouts: [{ spoutId: 'source', encodedSpoutId: 'source', executors: 100, tasks: 100, emitted: n, transferred: n, acked: n, failed: 0, completeLatency: '3.000', lastError: '', errorHost: '', errorPort: null, errorTime: null, errorLapsedSecs: null }],
+        window: ':all-time',
+        windowPretty: 'All time',
+        topologyStats: STATS_WINDOWS.map((w) => ({ window: w.window, windowPretty: w.windowPretty, emitted: 2 * n, transferred: 2 * n, completeLatency: '3.000', ...COMPLETE, acked: n, failed: 0 })),
+        spouts: [{ spoutId: 'source', encodedSpoutId: 'source', executors: 100, tasks: 100, emitted: n, transferred: n, acked: n, failed: 0, completeLatency: '3.000', ...COMPLETE, lastError: '', errorHost: '', errorPort: null, errorTime: null, errorLapsedSecs: null }],
         bolts: [
-          { boltId: 'wide', encodedBoltId: 'wide', executors: WIDE_EXECUTORS, tasks: WIDE_EXECUTORS, emitted: n, transferred: n, executed: n, acked: n, failed: 0, executeLatency: '0.500', processLatency: '0.600', capacity: '0.990', lastError: '', errorHost: '', errorPort: null, errorTime: null, errorLapsedSecs: null },
+          {
+            boltId: 'wide',
+            encodedBoltId: 'wide',
+            executors: WIDE_EXECUTORS,
+            tasks: WIDE_EXECUTORS,
+            emitted: n,
+            transferred: n,
+            executed: n,
+            acked: n,
+            failed: 0,
+            executeLatency: '0.500',
+            ...EXECUTE,
+            processLatency: '0.600',
+            capacity: '0.990',
+            backpressureMs: 0,
+            lastError: '',
+            errorHost: '',
+            errorPort: null,
+            errorTime: null,
+            errorLapsedSecs: null,
+          },
         ],
         workers: t.id === topologies[0].id ? workers() : workers().slice(0, 2),
         configuration: { 'topology.workers': t.workersTotal },
@@ -100,27 +135,54 @@ export function fixtureNimbus(): NimbusApi {
       if (component !== 'wide') throw squallError('ERR_COMPONENT_NOT_FOUND', component);
       tick++;
       const executorStats = Array.from({ length: WIDE_EXECUTORS }, (_, n) => executor(n, tick));
+      const percentiles = { p50: 0.25, p90: 0.5, p99: 1, p999: 2 };
       return {
         id: 'wide',
         encodedId: 'wide',
+        window: ':all-time',
+        windowPretty: 'All time',
+        metrics: [{ name: 'items.seen', type: 'counter', count: tick }],
+        latencyDistribution: { kind: 'execute', count: 1000, buckets: [{ upperMs: 0.25, count: 500 }, { upperMs: 0.5, count: 400 }, { upperMs: 2, count: 100 }] },
         name: t.name,
         topologyId: t.id,
         componentType: 'bolt',
         executors: WIDE_EXECUTORS,
         tasks: WIDE_EXECUTORS,
-        summary: { componentId: 'wide', type: 'bolt', executors: WIDE_EXECUTORS, tasks: WIDE_EXECUTORS, emitted: tick, transferred: tick, acked: tick, failed: 0, executed: tick, executeLatency: 0.5, processLatency: 0.6, completeLatency: 0, capacity: 0.99, lastError: '', errorHost: '', errorPort: null, errorTime: null },
+        summary: {
+          componentId: 'wide',
+          type: 'bolt',
+          executors: WIDE_EXECUTORS,
+          tasks: WIDE_EXECUTORS,
+          emitted: tick,
+          transferred: tick,
+          acked: tick,
+          failed: 0,
+          executed: tick,
+          executeLatency: 0.5,
+          processLatency: 0.6,
+          completeLatency: 0,
+          capacity: 0.99,
+          completeLatencyPercentiles: { p50: 0, p90: 0, p99: 0, p999: 0 },
+          executeLatencyPercentiles: percentiles,
+          backpressureMs: 0,
+          lastError: '',
+          errorHost: '',
+          errorPort: null,
+          errorTime: null,
+        },
         executorStats,
         componentErrors: [],
-        inputStats: [{ component: 'source', stream: 'default', grouping: 'shuffle' }],
-        outputStats: [{ stream: 'default', fields: ['x'], direct: false }],
-      } as ComponentPage;
+        inputStats: [{ component: 'source', stream: 'default', grouping: 'shuffle', executed: tick, acked: tick, failed: 0 }],
+        outputStats: [{ stream: 'default', fields: ['x'], direct: false, emitted: tick, transferred: tick }],
+      };
     },
     visualization: (idOrName: string) => {
       find(idOrName);
       return {
+        rateWindowSecs: 60,
         components: {
-          source: { type: 'spout', parallelism: 100, inputs: [] },
-          wide: { type: 'bolt', parallelism: WIDE_EXECUTORS, inputs: [{ component: 'source', stream: 'default', grouping: 'shuffle' }] },
+          source: { type: 'spout', parallelism: 100, inputs: [], emittedPerSec: 12000, streams: { default: 12000 }, capacity: '0.000', latency: '3.000' },
+          wide: { type: 'bolt', parallelism: WIDE_EXECUTORS, inputs: [{ component: 'source', stream: 'default', grouping: 'shuffle', tuplesPerSec: 12000 }], emittedPerSec: 0, streams: {}, capacity: '0.990', latency: '0.500' },
         },
       };
     },

@@ -1,7 +1,6 @@
 /**
- * Reading the optional figures of Nimbus's REST answers (pure; unit-tested): latency percentiles
- * beside Storm's mean fields, and rates worked out from two successive polls when Nimbus does not
- * send one.
+ * Figures of Nimbus's REST answers as the pages show them (pure; unit-tested): latency
+ * percentiles beside Storm's mean fields, and an edge's width for its rate.
  */
 import { num } from './format';
 
@@ -45,27 +44,6 @@ export function latencyPercentiles(row: unknown, kind: LatencyKind): Percentiles
     if (v !== undefined) flat[k] = v;
   }
   return Object.keys(flat).length > 0 ? fromObject(flat) : null;
-}
-
-/**
- * Per-second rates of named counters from successive samples. A counter that went down (a worker
- * restarted and counts from zero) gives no rate for that step rather than a negative one.
- */
-export class RateTracker {
-  private last = new Map<string, { value: number; atMs: number }>();
-
-  /** Records `value` at `atMs` and returns the rate since the previous sample (null: no previous). */
-  sample(key: string, value: number, atMs: number): number | null {
-    const prev = this.last.get(key);
-    this.last.set(key, { value, atMs });
-    if (!prev || atMs <= prev.atMs || value < prev.value) return null;
-    return ((value - prev.value) * 1000) / (atMs - prev.atMs);
-  }
-
-  /** Drops counters not sampled since `keep` was built (components removed by a rebalance). */
-  retain(keep: ReadonlySet<string>): void {
-    for (const k of [...this.last.keys()]) if (!keep.has(k)) this.last.delete(k);
-  }
 }
 
 /** Stroke width for a rate: 1.2 px idle, growing with its logarithm, at most 8 px. */

@@ -11,7 +11,7 @@ import { routeHref } from '../lib/routes';
 import { latencyPercentiles, PERCENTILE_KEYS, type LatencyKind } from '../lib/stats';
 import type { Page, PageHost } from '../page';
 import { DataTable, type Column } from '../table';
-import { STATS_WINDOWS, type Component, type Executor, type UserMetric, type WindowRow } from '../types';
+import { STATS_WINDOWS, type Component, type Executor, type UserMetric, type ComponentWindowRow } from '../types';
 import { ExtrasPanels } from './extras';
 import { logLink } from './widgets';
 
@@ -19,10 +19,8 @@ type ErrorRow = Component['componentErrors'][number];
 type Input = NonNullable<Component['inputStats']>[number];
 type Output = NonNullable<Component['outputStats']>[number];
 
-const opt = (v: number | undefined): number | null => (v === undefined ? null : v);
-
-function windowColumns(type: 'spout' | 'bolt'): Array<Column<WindowRow>> {
-  const cols: Array<Column<WindowRow>> = [
+function windowColumns(type: 'spout' | 'bolt'): Array<Column<ComponentWindowRow>> {
+  const cols: Array<Column<ComponentWindowRow>> = [
     { id: 'window', title: 'Window', value: (r) => r.windowPretty },
     { id: 'emitted', title: 'Emitted', value: (r) => r.emitted, numeric: true },
     { id: 'transferred', title: 'Transferred', value: (r) => r.transferred, numeric: true },
@@ -32,7 +30,7 @@ function windowColumns(type: 'spout' | 'bolt'): Array<Column<WindowRow>> {
     cols.push(
       { id: 'capacity', title: 'Capacity', value: (r) => num(r.capacity), text: (r) => fmtCapacity(r.capacity), numeric: true },
       { id: 'executeLatency', title: 'Execute latency (ms)', value: (r) => num(r.executeLatency), text: (r) => fmtMs(r.executeLatency), numeric: true },
-      { id: 'executed', title: 'Executed', value: (r) => opt(r.executed), numeric: true },
+      { id: 'executed', title: 'Executed', value: (r) => r.executed, numeric: true },
       { id: 'processLatency', title: 'Process latency (ms)', value: (r) => num(r.processLatency), text: (r) => fmtMs(r.processLatency), numeric: true },
     );
   cols.push({ id: 'acked', title: 'Acked', value: (r) => r.acked, numeric: true }, { id: 'failed', title: 'Failed', value: (r) => r.failed, numeric: true });
@@ -59,7 +57,7 @@ function executorColumns(type: 'spout' | 'bolt', topologyId: () => string): Arra
   if (type === 'spout') {
     cols.push(
       { id: 'completeLatency', title: 'Complete latency (ms)', value: (r) => num(r.completeLatency), text: (r) => fmtMs(r.completeLatency), numeric: true },
-      { id: 'completeP99', title: 'p99 (ms)', value: (r) => num(latencyPercentiles(r, 'complete')?.p99), text: (r) => fmtMs(latencyPercentiles(r, 'complete')?.p99), numeric: true },
+      { id: 'completeP99', title: 'p99 (ms)', value: (r) => num(r.completeLatencyP99), text: (r) => fmtMs(r.completeLatencyP99), numeric: true },
     );
   } else {
     cols.push(
@@ -72,7 +70,7 @@ function executorColumns(type: 'spout' | 'bolt', topologyId: () => string): Arra
         numeric: true,
       },
       { id: 'executeLatency', title: 'Execute latency (ms)', value: (r) => num(r.executeLatency), text: (r) => fmtMs(r.executeLatency), numeric: true },
-      { id: 'executeP99', title: 'p99 (ms)', value: (r) => num(latencyPercentiles(r, 'execute')?.p99), text: (r) => fmtMs(latencyPercentiles(r, 'execute')?.p99), numeric: true },
+      { id: 'executeP99', title: 'p99 (ms)', value: (r) => num(r.executeLatencyP99), text: (r) => fmtMs(r.executeLatencyP99), numeric: true },
       { id: 'executed', title: 'Executed', value: (r) => r.executed, numeric: true },
       { id: 'processLatency', title: 'Process latency (ms)', value: (r) => num(r.processLatency), text: (r) => fmtMs(r.processLatency), numeric: true },
     );
@@ -80,7 +78,7 @@ function executorColumns(type: 'spout' | 'bolt', topologyId: () => string): Arra
   cols.push(
     { id: 'acked', title: 'Acked', value: (r) => r.acked, numeric: true },
     { id: 'failed', title: 'Failed', value: (r) => r.failed, numeric: true },
-    { id: 'backpressure', title: 'Backpressure (ms)', tip: 'Time parked because a queue it feeds was full', value: (r) => opt(r.backpressureMs), numeric: true },
+    { id: 'backpressure', title: 'Backpressure (ms)', tip: 'Time parked because a queue it feeds was full', value: (r) => r.backpressureMs, numeric: true },
   );
   return cols;
 }
@@ -131,7 +129,7 @@ export function componentPage(host: PageHost, id: string, component: string): Pa
     host.refreshSoon();
   };
   const windowNote = h('p', { class: 'note' });
-  let windows: DataTable<WindowRow> | null = null;
+  let windows: DataTable<ComponentWindowRow> | null = null;
   const windowsHolder = h('div');
   const latencyHolder = h('div', { class: 'grid-2' });
   const latencyNote = h('p', { class: 'note' });
@@ -168,9 +166,9 @@ export function componentPage(host: PageHost, id: string, component: string): Pa
       { id: 'component', title: 'Component', value: (r) => r.component, render: (r, cell) => cell.append(h('a', { href: routeHref({ page: 'component', id: tid(), component: r.component }) }, r.component)) },
       { id: 'stream', title: 'Stream', value: (r) => r.stream },
       { id: 'grouping', title: 'Grouping', value: (r) => r.grouping },
-      { id: 'executed', title: 'Executed', value: (r) => opt(r.executed), numeric: true },
-      { id: 'acked', title: 'Acked', value: (r) => opt(r.acked), numeric: true },
-      { id: 'failed', title: 'Failed', value: (r) => opt(r.failed), numeric: true },
+      { id: 'executed', title: 'Executed', value: (r) => r.executed, numeric: true },
+      { id: 'acked', title: 'Acked', value: (r) => r.acked, numeric: true },
+      { id: 'failed', title: 'Failed', value: (r) => r.failed, numeric: true },
     ],
   });
   const inputsPanel = section('Inputs', 'inputs', inputs.el);
@@ -181,8 +179,8 @@ export function componentPage(host: PageHost, id: string, component: string): Pa
       { id: 'stream', title: 'Stream', value: (r) => r.stream },
       { id: 'fields', title: 'Fields', value: (r) => r.fields.join(', ') },
       { id: 'direct', title: 'Direct', value: (r) => (r.direct ? 'yes' : 'no') },
-      { id: 'emitted', title: 'Emitted', value: (r) => opt(r.emitted), numeric: true },
-      { id: 'transferred', title: 'Transferred', value: (r) => opt(r.transferred), numeric: true },
+      { id: 'emitted', title: 'Emitted', value: (r) => r.emitted, numeric: true },
+      { id: 'transferred', title: 'Transferred', value: (r) => r.transferred, numeric: true },
     ],
   });
 
@@ -240,7 +238,7 @@ export function componentPage(host: PageHost, id: string, component: string): Pa
       crumbs(page.name);
       if (type !== page.componentType) {
         type = page.componentType;
-        windows = new DataTable<WindowRow>({ id: 'component-window-stats', rowKey: (r) => r.window, columns: windowColumns(type) });
+        windows = new DataTable<ComponentWindowRow>({ id: 'component-window-stats', rowKey: (r) => r.window, columns: windowColumns(type) });
         windowsHolder.replaceChildren(windows.el);
         executors = new DataTable<Executor>({ id: 'executors', rowKey: (r) => r.id, pageSize: 25, filter: true, columns: executorColumns(type, tid) });
         executorsHolder.replaceChildren(executors.el);

@@ -11,14 +11,14 @@ import { capacityLevel, fmtBytes, fmtCapacity, fmtDuration, fmtMs, fmtTime, firs
 import { routeHref } from '../lib/routes';
 import type { Page, PageHost } from '../page';
 import { DataTable, keyValueTable, type Column } from '../table';
-import { STATS_WINDOWS, type Bolt, type Spout, type Topology, type Visualization, type WindowRow } from '../types';
+import { STATS_WINDOWS, type Bolt, type Spout, type Topology, type Visualization, type TopologyWindowRow } from '../types';
 import { TopologyActions } from './actions';
 import { ExtrasPanels } from './extras';
 import { errorCell, logLink, statusBadge } from './widgets';
 
 type WorkerError = Topology['workerErrors'][number];
 
-const ms = (v: string | undefined): number => num(v);
+const ms = (v: string): number => num(v);
 
 /** Columns every component table shares: id (linked), executors, tasks, emitted, transferred. */
 function componentColumns<R extends Spout | Bolt>(topologyId: () => string, idOf: (r: R) => string): Array<Column<R>> {
@@ -88,7 +88,7 @@ export function topologyPage(host: PageHost, id: string): Page {
     for (const b of windowButtons) b.setAttribute('aria-pressed', b.dataset.window === w ? 'true' : 'false');
     host.refreshSoon();
   };
-  const stats = new DataTable<WindowRow>({
+  const stats = new DataTable<TopologyWindowRow>({
     id: 'topology-stats',
     rowKey: (r) => r.window,
     columns: [
@@ -96,7 +96,7 @@ export function topologyPage(host: PageHost, id: string): Page {
       { id: 'emitted', title: 'Emitted', tip: 'Tuples emitted by every component', value: (r) => r.emitted, numeric: true },
       { id: 'transferred', title: 'Transferred', tip: 'Tuples sent to subscribing tasks', value: (r) => r.transferred, numeric: true },
       { id: 'completeLatency', title: 'Complete latency (ms)', tip: 'Mean time from a spout emit to its tuple tree being fully acked', value: (r) => ms(r.completeLatency), text: (r) => fmtMs(r.completeLatency), numeric: true },
-      { id: 'completeP99', title: 'p99 (ms)', tip: '99th percentile of the complete latency', value: (r) => ms(pct(r, 'completeLatencyP99')), text: (r) => fmtMs(pct(r, 'completeLatencyP99')), numeric: true },
+      { id: 'completeP99', title: 'p99 (ms)', tip: '99th percentile of the complete latency', value: (r) => ms(r.completeLatencyP99), text: (r) => fmtMs(r.completeLatencyP99), numeric: true },
       { id: 'acked', title: 'Acked', tip: 'Spout tuples whose tree completed', value: (r) => r.acked, numeric: true },
       { id: 'failed', title: 'Failed', tip: 'Spout tuples that failed or timed out', value: (r) => r.failed, numeric: true },
     ],
@@ -121,7 +121,7 @@ export function topologyPage(host: PageHost, id: string): Page {
     columns: [
       ...componentColumns<Spout>(tid, (r) => r.spoutId),
       { id: 'completeLatency', title: 'Complete latency (ms)', tip: 'Mean time from emit to the tuple tree being fully acked', value: (r) => ms(r.completeLatency), text: (r) => fmtMs(r.completeLatency), numeric: true },
-      { id: 'completeP99', title: 'p99 (ms)', tip: '99th percentile of the complete latency', value: (r) => ms(pct(r, 'completeLatencyP99')), text: (r) => fmtMs(pct(r, 'completeLatencyP99')), numeric: true },
+      { id: 'completeP99', title: 'p99 (ms)', tip: '99th percentile of the complete latency', value: (r) => ms(r.completeLatencyP99), text: (r) => fmtMs(r.completeLatencyP99), numeric: true },
       { id: 'acked', title: 'Acked', tip: 'Tuples whose tree completed', value: (r) => r.acked, numeric: true },
       { id: 'failed', title: 'Failed', tip: 'Tuples that failed or timed out (the spout may replay them)', value: (r) => r.failed, numeric: true },
       ...errorColumns<Spout>(tid),
@@ -144,12 +144,12 @@ export function topologyPage(host: PageHost, id: string): Page {
         numeric: true,
       },
       { id: 'executeLatency', title: 'Execute latency (ms)', tip: 'Mean time in execute per tuple', value: (r) => ms(r.executeLatency), text: (r) => fmtMs(r.executeLatency), numeric: true },
-      { id: 'executeP99', title: 'p99 (ms)', tip: '99th percentile of the execute latency (of batch means)', value: (r) => ms(pct(r, 'executeLatencyP99')), text: (r) => fmtMs(pct(r, 'executeLatencyP99')), numeric: true },
+      { id: 'executeP99', title: 'p99 (ms)', tip: '99th percentile of the execute latency (of batch means)', value: (r) => ms(r.executeLatencyP99), text: (r) => fmtMs(r.executeLatencyP99), numeric: true },
       { id: 'executed', title: 'Executed', tip: 'Tuples executed', value: (r) => r.executed, numeric: true },
       { id: 'processLatency', title: 'Process latency (ms)', tip: 'Mean time from receiving a tuple to acking it', value: (r) => ms(r.processLatency), text: (r) => fmtMs(r.processLatency), numeric: true },
       { id: 'acked', title: 'Acked', tip: 'Tuples acked', value: (r) => r.acked, numeric: true },
       { id: 'failed', title: 'Failed', tip: 'Tuples failed', value: (r) => r.failed, numeric: true },
-      { id: 'backpressure', title: 'Backpressure (ms)', tip: 'Time executors were parked because a queue they feed was full', value: (r) => r.backpressureMs ?? null, numeric: true },
+      { id: 'backpressure', title: 'Backpressure (ms)', tip: 'Time executors were parked because a queue they feed was full', value: (r) => r.backpressureMs, numeric: true },
       ...errorColumns<Bolt>(tid),
     ],
   });
@@ -241,7 +241,7 @@ export function topologyPage(host: PageHost, id: string): Page {
       const shown = topo.windowPretty ?? (topo.window ? STATS_WINDOWS.find((w) => w.window === topo.window)?.windowPretty : undefined);
       setText(windowNote, shown ? `Spouts, bolts and the graph's colours cover: ${shown}.` : 'This Nimbus reports all-time figures only.');
       stats.update(topo.topologyStats);
-      graph.update(vis, topo, Date.now());
+      graph.update(vis);
       spouts.update(topo.spouts);
       bolts.update(topo.bolts);
       extras.update(topo.bolts);
@@ -260,10 +260,4 @@ function componentsText(w: WorkerEntry): string {
     .sort(([a], [b]) => a.localeCompare(b))
     .map(([c, n]) => (n === 1 ? c : `${c} ×${n}`))
     .join(', ');
-}
-
-/** An optional percentile field of a row (a string in ms), or undefined. */
-function pct(row: object, field: string): string | undefined {
-  const v = (row as Record<string, unknown>)[field];
-  return typeof v === 'string' || typeof v === 'number' ? String(v) : undefined;
 }

@@ -3,7 +3,7 @@ import { allowedActions, parseExecutors } from '../../../ui/lib/actions';
 import { capacityLevel, fmtBytes, fmtDuration, fmtInt, fmtMs, fmtRate, firstLine } from '../../../ui/lib/format';
 import { formatLogLine } from '../../../ui/lib/log-format';
 import { parseRoute, routeHref, type Route } from '../../../ui/lib/routes';
-import { edgeWidth, latencyPercentiles, RateTracker } from '../../../ui/lib/stats';
+import { edgeWidth, latencyPercentiles } from '../../../ui/lib/stats';
 import { compareValues, tableView } from '../../../ui/lib/table-model';
 
 describe('format', () => {
@@ -68,16 +68,6 @@ describe('stats', () => {
     expect(latencyPercentiles({ executeLatencyP50: '0.5', executeLatencyP99: '0.9' }, 'execute')).toMatchObject({ p50: 0.5, p99: 0.9 });
     expect(latencyPercentiles({ executeLatency: '0.5' }, 'execute')).toBeNull();
     expect(latencyPercentiles(null, 'process')).toBeNull();
-  });
-
-  test('rates from successive samples; a counter reset gives none', () => {
-    const r = new RateTracker();
-    expect(r.sample('a', 100, 1000)).toBeNull();
-    expect(r.sample('a', 300, 3000)).toBe(100);
-    expect(r.sample('a', 10, 4000)).toBeNull();
-    expect(r.sample('a', 20, 5000)).toBe(10);
-    r.retain(new Set());
-    expect(r.sample('a', 30, 6000)).toBeNull();
   });
 });
 
