@@ -60,7 +60,7 @@ describe('squall logs on a dev cluster', () => {
 
   test('--search finds lines in the current and rotated files, oldest first; --json prints them as they are', async () => {
     await dev.run(async () => {
-      const out = await dev.cliOk(['logs', 'words', '--search', 'TASK', '--json']);
+      const out = await dev.cliOk(['logs', 'words', '--search', 'PREPARED', '--json']);
       const records = out
         .trimEnd()
         .split('\n')
