@@ -24,7 +24,10 @@ const INTERVAL_KEY = 'squall.refreshMs';
 const DEFAULT_INTERVAL_MS = 5000;
 
 interface UiState {
+  /** Refreshes done since the page loaded. */
   refreshes: number;
+  /** Refreshes of the page shown now (`route`), from 0 when it was opened. */
+  pageRefreshes: number;
   lastError: string | null;
   route: string;
   /** How long the last refresh took, fetch and render (ms). */
@@ -50,7 +53,7 @@ class App implements PageHost {
   private readonly main = h('main', { id: 'page' });
   private readonly updated = h('span', { class: 'updated', title: 'Time of the last refresh' });
   private readonly tokenButton = h('button', { type: 'button', class: 'token-button' });
-  private readonly state: UiState = { refreshes: 0, lastError: null, route: '', lastRefreshMs: 0 };
+  private readonly state: UiState = { refreshes: 0, pageRefreshes: 0, lastError: null, route: '', lastRefreshMs: 0 };
   private page: Page | null = null;
   private controller: AbortController | null = null;
   private timer: number | null = null;
@@ -127,6 +130,7 @@ class App implements PageHost {
     this.page?.destroy?.();
     this.notify('info', null);
     this.state.route = location.hash || '#/';
+    this.state.pageRefreshes = 0;
     this.page = this.pageFor(route);
     clear(this.main);
     this.main.append(this.page.el);
@@ -182,6 +186,7 @@ class App implements PageHost {
       if (page === this.page) {
         this.state.lastRefreshMs = performance.now() - startedMs;
         this.state.refreshes++;
+        this.state.pageRefreshes++;
       }
       this.showToken();
       if (this.again) {

@@ -64,6 +64,16 @@ export async function screenshot(page: Page, name: string): Promise<string> {
   return file;
 }
 
+/**
+ * Opens a page of the UI (`hash`, e.g. `#/topology/x`) and waits until it has refreshed `n` times.
+ * Going to another hash of the same document is no reload, so this waits on the UI's own count of
+ * the page shown, not on the navigation.
+ */
+export async function openPage(page: Page, base: string, hash: string, n = 1, timeoutMs = 15_000): Promise<void> {
+  await page.goto(`${base}${hash}`);
+  await page.waitForFunction(`window.squallUi !== undefined && window.squallUi.route === ${JSON.stringify(hash)} && window.squallUi.pageRefreshes >= ${n}`, undefined, { timeout: timeoutMs, polling: 50 });
+}
+
 /** Waits until the UI has finished `n` more refreshes than `since` (a named, bounded wait). */
 export async function waitForRefreshes(page: Page, since: number, n = 1, timeoutMs = 15_000): Promise<number> {
   const handle = await page.waitForFunction(

@@ -7,7 +7,7 @@
 import * as path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import type { ClusterSummary, ComponentPage, SupervisorSummaryEntry } from '../../../common/protocol/rest';
-import { describeWithBrowser, figure, lastRefreshMs, launchBrowser, newPage, refreshCount, rowCells, rowKeys, screenshot, waitForRefreshes } from '../../helpers/browser';
+import { describeWithBrowser, figure, lastRefreshMs, launchBrowser, newPage, openPage, refreshCount, rowCells, rowKeys, screenshot, waitForRefreshes } from '../../helpers/browser';
 import { waitFor } from '../../helpers/cluster-harness';
 import { DevClusterProcess } from '../../helpers/dev-cluster';
 import { startFixtureServer, TOPOLOGIES, WIDE_EXECUTORS } from '../../helpers/ui-fixture';
@@ -75,8 +75,7 @@ describeWithBrowser('web UI', () => {
 
     test('cluster page: cluster, Nimbus, supervisor and topology summaries match REST', async () => {
       await dev.run(async () => {
-        await page.goto(`${dev.url}/?refresh=500#/`);
-        await waitForRefreshes(page, 0, 1);
+        await openPage(page, `${dev.url}/?refresh=500`, '#/');
         const summary = await dev.get<ClusterSummary>('/cluster/summary');
         const cluster = await rowCells(page, 'cluster-summary', 'cluster');
         expect(cluster.version).toBe(summary.squallVersion);
@@ -106,8 +105,7 @@ describeWithBrowser('web UI', () => {
       await dev.run(async () => {
         await waitFor('every sentence acked', async () => (await dev.topology(topologyId)).spouts[0]?.acked === SENTENCES, 60_000, 250);
         const rest = await dev.topology(topologyId);
-        await page.goto(`${dev.url}/?refresh=500#/topology/${encodeURIComponent(topologyId)}`);
-        await waitForRefreshes(page, 0, 2);
+        await openPage(page, `${dev.url}/?refresh=500`, `#/topology/${encodeURIComponent(topologyId)}`, 2);
         const spout = await rowCells(page, 'spouts', 'sentences');
         expect([figure(spout.emitted), figure(spout.transferred), figure(spout.acked), figure(spout.failed)]).toEqual([SENTENCES, SENTENCES, SENTENCES, 0]);
         expect(figure(spout.executors)).toBe(2);
@@ -146,8 +144,7 @@ describeWithBrowser('web UI', () => {
     test('component page: per-executor stats, errors with host, port and time, latency panel', async () => {
       await dev.run(async () => {
         const rest = await dev.get<ComponentPage>(`/topology/${encodeURIComponent(topologyId)}/component/count`);
-        await page.goto(`${dev.url}/?refresh=500#/topology/${encodeURIComponent(topologyId)}/component/count`);
-        await waitForRefreshes(page, 0, 1);
+        await openPage(page, `${dev.url}/?refresh=500`, `#/topology/${encodeURIComponent(topologyId)}/component/count`);
         expect((await rowKeys(page, 'executors')).sort()).toEqual(rest.executorStats.map((e) => e.id).sort());
         let executed = 0;
         for (const e of rest.executorStats) {
@@ -173,8 +170,7 @@ describeWithBrowser('web UI', () => {
 
     test("a worker's log opens from the topology page after the token is given", async () => {
       await dev.run(async () => {
-        await page.goto(`${dev.url}/?refresh=500#/topology/${encodeURIComponent(topologyId)}`);
-        await waitForRefreshes(page, 0, 1);
+        await openPage(page, `${dev.url}/?refresh=500`, `#/topology/${encodeURIComponent(topologyId)}`);
         const rest = await dev.topology(topologyId);
         const countWorker = rest.workers.find((w) => (w.componentNumTasks.count ?? 0) > 0)!;
         await page.click(`table[data-table="workers"] tr[data-key="${countWorker.supervisorId}:${countWorker.port}"] a.log-link`);
@@ -197,9 +193,7 @@ describeWithBrowser('web UI', () => {
     test('actions are refused without the token, show coded errors, and work with it', async () => {
       await dev.run(async () => {
         const fresh = await newPage(browser, pageErrors);
-        const topoUrl = `${dev.url}/?refresh=500#/topology/${encodeURIComponent(topologyId)}`;
-        await fresh.goto(topoUrl);
-        await waitForRefreshes(fresh, 0, 1);
+        await openPage(fresh, `${dev.url}/?refresh=500`, `#/topology/${encodeURIComponent(topologyId)}`);
         // no token: asked for, cancelled, refused with the code; nothing changed
         await fresh.click('button[data-action="deactivate"]');
         await fresh.click('dialog[data-dialog="Nimbus token"] button.cancel');
@@ -266,8 +260,7 @@ describeWithBrowser('web UI', () => {
 
     test('the cluster page pages 100 topologies; search and sort work', async () => {
       const page = await newPage(browser, pageErrors);
-      await page.goto(`${fixture.url}/?refresh=300#/`);
-      await waitForRefreshes(page, 0, 3);
+      await openPage(page, `${fixture.url}/?refresh=300`, '#/', 3);
       timings.clusterRefreshMs = await lastRefreshMs(page);
       expect(await rowKeys(page, 'topology-summary')).toHaveLength(25);
       expect(await page.textContent('[data-table-wrap="topology-summary"] .pager-info')).toBe(`1–25 of ${TOPOLOGIES}`);
@@ -282,8 +275,7 @@ describeWithBrowser('web UI', () => {
     test('a component of 1,000 executors: one page in the DOM, rows kept across refreshes', async () => {
       const page = await newPage(browser, pageErrors);
       const t0 = Date.now();
-      await page.goto(`${fixture.url}/?refresh=300#/topology/topo-000/component/wide`);
-      await waitForRefreshes(page, 0, 1);
+      await openPage(page, `${fixture.url}/?refresh=300`, '#/topology/topo-000/component/wide');
       timings.componentFirstRenderMs = Date.now() - t0;
       expect(await rowKeys(page, 'executors')).toHaveLength(25);
       expect(await page.textContent('[data-table-wrap="executors"] .pager-info')).toBe(`1–25 of ${WIDE_EXECUTORS.toLocaleString('en-US')}`);
@@ -307,8 +299,7 @@ describeWithBrowser('web UI', () => {
       await page.click('table[data-table="executors"] th[data-col="executed"]');
       expect((await rowKeys(page, 'executors'))[0]).toBe(`[${WIDE_EXECUTORS + 1}-${WIDE_EXECUTORS + 1}]`);
       expect(await page.$$eval('table[data-table="executors"] tbody tr', (rs) => rs.length)).toBe(25);
-      await page.goto(`${fixture.url}/?refresh=300#/topology/topo-000`);
-      await waitForRefreshes(page, 0, 2);
+      await openPage(page, `${fixture.url}/?refresh=300`, '#/topology/topo-000', 2);
       timings.topologyRefreshMs = await lastRefreshMs(page);
       expect(await rowKeys(page, 'workers')).toHaveLength(25);
       expect(await page.$$eval('svg.graph g.node.cap-hot', (gs) => gs.map((g) => g.getAttribute('data-component')))).toEqual(['wide']);
