@@ -214,7 +214,7 @@ export function componentPage(host: PageHost, id: string, component: string): Pa
           'tbody',
           {},
           h('tr', { 'data-key': 'mean' }, h('td', {}, 'mean'), h('td', { class: 'num', 'data-col': 'ms' }, fmtMs(mean))),
-          ...PERCENTILE_KEYS.map(([k, label]) => h('tr', { 'data-key': k }, h('td', {}, label), h('td', { class: 'num', 'data-col': 'ms' }, fmtMs(p?.[k])))),
+          ...(p ? PERCENTILE_KEYS.map(([k, label]) => h('tr', { 'data-key': k }, h('td', {}, label), h('td', { class: 'num', 'data-col': 'ms' }, fmtMs(p[k])))) : []),
         ),
       );
       const box = h('div', { class: 'latency-box', 'data-kind': kind }, table);

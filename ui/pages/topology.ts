@@ -222,7 +222,7 @@ export function topologyPage(host: PageHost, id: string): Page {
     extras.el,
     section('Worker resources', 'workers', workers.el),
     workerErrorsPanel,
-    h('details', { class: 'panel', id: 'configuration', open: true }, h('summary', {}, 'Topology configuration'), config.el),
+    h('details', { class: 'panel', id: 'configuration' }, h('summary', {}, 'Topology configuration'), config.el),
   );
 
   return {
