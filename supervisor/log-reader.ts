@@ -122,12 +122,14 @@ export class WorkerLogReader {
     } catch {
       throw squallError('ERR_LOG_NOT_FOUND', `no log file ${name}`);
     }
-    const st = await fd.stat();
+    const st = await fd.stat({ bigint: true });
     if (!st.isFile()) {
       await fd.close();
       throw squallError('ERR_LOG_NOT_FOUND', `no log file ${name}`);
     }
-    return { fd, size: st.size, fileId: `${st.dev}:${st.ino}` };
+    // The birth time tells files apart that reuse an inode: rotation deletes the oldest file just
+    // before it creates the new one, so with N files the same inode comes back every N rotations.
+    return { fd, size: Number(st.size), fileId: `${st.dev}:${st.ino}:${st.birthtimeNs}` };
   }
 }
 
