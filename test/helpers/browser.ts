@@ -18,9 +18,14 @@ interface PageElement {
   querySelectorAll(selector: string): Iterable<PageElement>;
 }
 interface PageGlobals {
-  squallUi?: { refreshes: number };
+  squallUi?: { refreshes: number; pageRefreshes: number; route: string };
   document: { querySelectorAll(selector: string): Iterable<PageElement> };
 }
+
+/** Bound of every browser wait (Playwright's default for a page's waits, clicks and navigations). */
+export const BROWSER_WAIT_MS = 15_000;
+/** Bound of chromium's start. */
+export const BROWSER_LAUNCH_MS = 60_000;
 
 export const CHROMIUM = process.env.SQUALL_CHROMIUM ?? '/usr/bin/chromium';
 export const SCREENSHOT_DIR = path.join(ROOT, 'test-output', 'ui');
@@ -42,12 +47,13 @@ export function describeWithBrowser(name: string, body: () => void): void {
 }
 
 export function launchBrowser(): Promise<Browser> {
-  return chromium.launch({ executablePath: CHROMIUM, args: ARGS, timeout: 60_000 });
+  return chromium.launch({ executablePath: CHROMIUM, args: ARGS, timeout: BROWSER_LAUNCH_MS });
 }
 
 /** A fresh page (its own storage) at 1280×900, failing the test on any page error. */
 export async function newPage(browser: Browser, errors: string[]): Promise<Page> {
   const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  context.setDefaultTimeout(BROWSER_WAIT_MS);
   const page = await context.newPage();
   page.on('pageerror', (err) => errors.push(`page error: ${err.message}`));
   page.on('console', (msg) => {
@@ -69,13 +75,21 @@ export async function screenshot(page: Page, name: string): Promise<string> {
  * Going to another hash of the same document is no reload, so this waits on the UI's own count of
  * the page shown, not on the navigation.
  */
-export async function openPage(page: Page, base: string, hash: string, n = 1, timeoutMs = 15_000): Promise<void> {
+export async function openPage(page: Page, base: string, hash: string, n = 1, timeoutMs = BROWSER_WAIT_MS): Promise<void> {
   await page.goto(`${base}${hash}`);
-  await page.waitForFunction(`window.squallUi !== undefined && window.squallUi.route === ${JSON.stringify(hash)} && window.squallUi.pageRefreshes >= ${n}`, undefined, { timeout: timeoutMs, polling: 50 });
+  // a function, not a string: Playwright evaluates a string predicate with eval, which the page's CSP refuses
+  await page.waitForFunction(
+    ([route, k]) => {
+      const ui = (globalThis as unknown as PageGlobals).squallUi;
+      return ui !== undefined && ui.route === route && ui.pageRefreshes >= k;
+    },
+    [hash, n] as const,
+    { timeout: timeoutMs, polling: 50 },
+  );
 }
 
 /** Waits until the UI has finished `n` more refreshes than `since` (a named, bounded wait). */
-export async function waitForRefreshes(page: Page, since: number, n = 1, timeoutMs = 15_000): Promise<number> {
+export async function waitForRefreshes(page: Page, since: number, n = 1, timeoutMs = BROWSER_WAIT_MS): Promise<number> {
   const handle = await page.waitForFunction(
     ([s, k]) => {
       const ui = (globalThis as unknown as PageGlobals).squallUi;
@@ -108,6 +122,15 @@ export async function rowCells(page: Page, table: string, key: string): Promise<
       return out;
     },
     [table, key] as const,
+  );
+}
+
+/** Waits until a table shows `n` rows (a named, bounded wait). */
+export async function waitForRowCount(page: Page, table: string, n: number, timeoutMs = BROWSER_WAIT_MS): Promise<void> {
+  await page.waitForFunction(
+    ([t, k]) => [...(globalThis as unknown as PageGlobals).document.querySelectorAll(`table[data-table="${t}"] tbody tr[data-key]`)].length === k,
+    [table, n] as const,
+    { timeout: timeoutMs, polling: 50 },
   );
 }
 

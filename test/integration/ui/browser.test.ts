@@ -7,9 +7,9 @@
 import * as path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import type { ClusterSummary, ComponentPage, SupervisorSummaryEntry } from '../../../common/protocol/rest';
-import { describeWithBrowser, figure, lastRefreshMs, launchBrowser, newPage, openPage, refreshCount, rowCells, rowKeys, screenshot, waitForRefreshes } from '../../helpers/browser';
-import { waitFor } from '../../helpers/cluster-harness';
-import { DevClusterProcess } from '../../helpers/dev-cluster';
+import { BROWSER_LAUNCH_MS, BROWSER_WAIT_MS, describeWithBrowser, figure, lastRefreshMs, launchBrowser, newPage, openPage, refreshCount, rowCells, rowKeys, screenshot, waitForRefreshes, waitForRowCount } from '../../helpers/browser';
+import { backstopMs, waitFor } from '../../helpers/cluster-harness';
+import { DEV_GET_BOUND_MS, DEV_START_BOUND_MS, DEV_STOP_BOUND_MS, DEV_SUBMIT_BOUND_MS, DevClusterProcess } from '../../helpers/dev-cluster';
 import { startFixtureServer, TOPOLOGIES, WIDE_EXECUTORS } from '../../helpers/ui-fixture';
 import { wordsIn } from '../../fixtures/ui/word-count';
 
@@ -22,10 +22,10 @@ describeWithBrowser('web UI', () => {
   let browser: Browser;
   beforeAll(async () => {
     browser = await launchBrowser();
-  }, 60_000);
+  }, backstopMs(BROWSER_LAUNCH_MS));
   afterAll(async () => {
     await browser?.close();
-  });
+  }, backstopMs(BROWSER_WAIT_MS));
 
   describe('on a dev cluster', () => {
     let dev: DevClusterProcess;
@@ -40,12 +40,12 @@ describeWithBrowser('web UI', () => {
       page = await newPage(browser, pageErrors);
       // refresh every 500 ms so live updates show quickly
       await page.goto(`${dev.url}/?refresh=500`);
-    }, 120_000);
+    }, backstopMs(DEV_START_BOUND_MS, DEV_SUBMIT_BOUND_MS, BROWSER_WAIT_MS));
 
     afterAll(async () => {
       await page?.context().close();
       await dev?.stop();
-    }, 60_000);
+    }, backstopMs(BROWSER_WAIT_MS, DEV_STOP_BOUND_MS));
 
     afterEach(() => {
       expect(pageErrors.splice(0)).toEqual([]);
@@ -71,7 +71,7 @@ describeWithBrowser('web UI', () => {
         const other = await fetch(`${dev.url}/assets/../package.json`);
         expect(other.status).toBe(404);
       });
-    });
+    }, backstopMs(4 * DEV_GET_BOUND_MS));
 
     test('cluster page: cluster, Nimbus, supervisor and topology summaries match REST', async () => {
       await dev.run(async () => {
@@ -99,7 +99,7 @@ describeWithBrowser('web UI', () => {
         expect(await refreshCount(page)).toBeGreaterThan(before);
         await screenshot(page, 'cluster');
       });
-    });
+    }, backstopMs(BROWSER_WAIT_MS, 10_000, 4 * DEV_GET_BOUND_MS));
 
     test('topology page: stats, spouts and bolts match REST; the graph shows every component and stream; workers link to their logs', async () => {
       await dev.run(async () => {
@@ -139,7 +139,7 @@ describeWithBrowser('web UI', () => {
         expect(await rowCells(page, 'topology-configuration', 'topology.workers')).toEqual({ key: 'topology.workers', value: '2' });
         await screenshot(page, 'topology');
       });
-    });
+    }, backstopMs(60_000, 4 * BROWSER_WAIT_MS, 4 * DEV_GET_BOUND_MS));
 
     test('component page: per-executor stats, errors with host, port and time, latency panel', async () => {
       await dev.run(async () => {
@@ -166,7 +166,7 @@ describeWithBrowser('web UI', () => {
         for (const panel of ['windowed', 'stateful', 'async']) expect(await page.isHidden(`#component-${panel}-panel`)).toBe(true);
         await screenshot(page, 'component');
       });
-    });
+    }, backstopMs(BROWSER_WAIT_MS, DEV_GET_BOUND_MS));
 
     test("a worker's log opens from the topology page after the token is given", async () => {
       await dev.run(async () => {
@@ -188,7 +188,7 @@ describeWithBrowser('web UI', () => {
         await page.waitForSelector('ol.search-results li[data-offset]');
         expect(await page.$$eval('ol.search-results li[data-offset] mark', (ms) => ms.map((m) => m.textContent?.toLowerCase()))).toContain('count task');
       });
-    });
+    }, backstopMs(8 * BROWSER_WAIT_MS, DEV_GET_BOUND_MS));
 
     test('actions are refused without the token, show coded errors, and work with it', async () => {
       await dev.run(async () => {
@@ -229,7 +229,7 @@ describeWithBrowser('web UI', () => {
           const t = await dev.topology(topologyId);
           return t.status === 'ACTIVE' && t.workers.length === 1 && t.workers[0].state === 'running';
         }, 30_000, 250);
-        await fresh.waitForFunction(`document.querySelectorAll('table[data-table="workers"] tbody tr[data-key]').length === 1`, undefined, { timeout: 15_000 });
+        await waitForRowCount(fresh, 'workers', 1);
         // kill with a wait time
         await fresh.click('button[data-action="kill"]');
         await fresh.fill('dialog[data-dialog="Kill topology"] input[name="wait"]', '30');
@@ -239,7 +239,7 @@ describeWithBrowser('web UI', () => {
         expect(await fresh.$$eval('.actions button', (bs) => bs.map((b) => (b as unknown as { disabled: boolean }).disabled))).toEqual([true, true, true, true]);
         await fresh.context().close();
       });
-    });
+    }, backstopMs(20 * BROWSER_WAIT_MS, 30_000, 8 * DEV_GET_BOUND_MS));
   });
 
   describe('at scale (REST fixture: 100 topologies, a bolt of 1,000 executors)', () => {
@@ -270,7 +270,7 @@ describeWithBrowser('web UI', () => {
       await page.click('table[data-table="topology-summary"] th[data-col="workers"]');
       expect((await rowKeys(page, 'topology-summary'))[0]).toBe('topo-000-1-1700000000');
       await page.context().close();
-    });
+    }, backstopMs(6 * BROWSER_WAIT_MS));
 
     test('a component of 1,000 executors: one page in the DOM, rows kept across refreshes', async () => {
       const page = await newPage(browser, pageErrors);
@@ -305,6 +305,6 @@ describeWithBrowser('web UI', () => {
       expect(await page.$$eval('svg.graph g.node.cap-hot', (gs) => gs.map((g) => g.getAttribute('data-component')))).toEqual(['wide']);
       await screenshot(page, 'scale-topology');
       await page.context().close();
-    });
+    }, backstopMs(8 * BROWSER_WAIT_MS));
   });
 });
