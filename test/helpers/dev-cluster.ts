@@ -18,6 +18,17 @@ import { isWorkerProcess } from './cluster-processes';
 const READY_TIMEOUT_MS = 20_000;
 const STOP_GRACE_MS = 10_000;
 const CLI_TIMEOUT_MS = 60_000;
+const WORKERS_RUNNING_TIMEOUT_MS = 30_000;
+/** Bounds of the named waits here, for tests' jest backstops (`backstopMs`, docs/testing.md). */
+export const DEV_START_BOUND_MS = 2 * READY_TIMEOUT_MS;
+/** One `squall` CLI run. */
+export const DEV_CLI_BOUND_MS = CLI_TIMEOUT_MS;
+/** A submit and its workers running. */
+export const DEV_SUBMIT_BOUND_MS = CLI_TIMEOUT_MS + WORKERS_RUNNING_TIMEOUT_MS;
+/** stop(): the SIGTERM grace and the wait for its workers to go. */
+export const DEV_STOP_BOUND_MS = STOP_GRACE_MS + 5_000;
+/** One REST read (`get`). */
+export const DEV_GET_BOUND_MS = 5_000;
 /** Slot ports are taken from here up (Linux hands out ephemeral ports from 32768). */
 const SLOT_PORT_LOW = 20_000;
 const SLOT_PORT_HIGH = 32_000;
@@ -128,7 +139,7 @@ export class DevClusterProcess {
   }
 
   async get<T>(route: string): Promise<T> {
-    const res = await fetch(`${this.url}/api/v1${route}`, { signal: AbortSignal.timeout(5000), headers: this.token ? { Authorization: `Bearer ${this.token}` } : {} });
+    const res = await fetch(`${this.url}/api/v1${route}`, { signal: AbortSignal.timeout(DEV_GET_BOUND_MS), headers: this.token ? { Authorization: `Bearer ${this.token}` } : {} });
     const text = await res.text();
     if (!res.ok) throw new Error(`GET ${route} answered ${res.status}: ${text}`);
     return JSON.parse(text) as T;
@@ -164,7 +175,7 @@ export class DevClusterProcess {
     return m[2];
   }
 
-  async waitForWorkersRunning(idOrName: string, count: number, timeoutMs = 30_000): Promise<TopologyPage> {
+  async waitForWorkersRunning(idOrName: string, count: number, timeoutMs = WORKERS_RUNNING_TIMEOUT_MS): Promise<TopologyPage> {
     return waitFor(
       `${count} running workers of ${idOrName}`,
       async () => {
