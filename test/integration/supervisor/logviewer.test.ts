@@ -52,6 +52,15 @@ describe('worker logs over HTTP', () => {
     fs.writeFileSync(path.join(hugeDir, 'worker.log'), `${'x'.repeat(1023)}\n`.repeat(3 * 1024));
     fs.writeFileSync(path.join(dir, 'secret.txt'), 'do not read me\n');
     fs.writeFileSync(path.join(logsRootOf(local), 'stray.log'), 'not a worker log\n');
+    // links out of the logs root: a log file linked to the secret, a port directory linked outside
+    const linkedFileDir = workerLogDir(logsRootOf(local), TOPOLOGY, 6702);
+    fs.mkdirSync(linkedFileDir, { recursive: true });
+    fs.symlinkSync(path.join(dir, 'secret.txt'), path.join(linkedFileDir, 'worker.log'));
+    fs.symlinkSync(path.join(dir, 'secret.txt'), path.join(linkedFileDir, 'worker.log.1'));
+    const outside = path.join(dir, 'outside');
+    fs.mkdirSync(outside);
+    fs.writeFileSync(path.join(outside, 'worker.log'), 'do not read me either\n');
+    fs.symlinkSync(outside, workerLogDir(logsRootOf(local), TOPOLOGY, 6703));
     logviewer = await startLogviewer(resolveDaemonConfig({ 'storm.local.dir': local, 'nimbus.auth.token': TOKEN, 'worker.log.max.files': 3 }), silentLogger());
     lv = `http://127.0.0.1:${logviewer.port}/api/v1/logs`;
   });
@@ -101,6 +110,11 @@ describe('worker logs over HTTP', () => {
       `${lv}/${TOPOLOGY}/6700/search?q=do&file=..%2F..%2F..%2Fsecret.txt`,
       `${lv}/${encodeURIComponent('../..')}/6700/page`,
       `${lv}/${encodeURIComponent('wc-1-1700000000/../..')}/6700/page`,
+      `${lv}/${TOPOLOGY}/6702/page`,
+      `${lv}/${TOPOLOGY}/6702/page?file=worker.log.1`,
+      `${lv}/${TOPOLOGY}/6702/search?q=do`,
+      `${lv}/${TOPOLOGY}/6703/page`,
+      `${lv}/${TOPOLOGY}/6703/search?q=do`,
       `${lv}/${TOPOLOGY}/99999/page`,
       `${lv}/${TOPOLOGY}/6799/page`,
     ];
@@ -108,6 +122,7 @@ describe('worker logs over HTTP', () => {
       const res = await get(url);
       expect([url, res.status, res.body.code]).toEqual([url, 404, expect.stringMatching(/^ERR_(LOG|ROUTE)_NOT_FOUND$/)]);
       expect(JSON.stringify(res.body)).not.toContain('do not read me');
+      expect(JSON.stringify(res.body)).not.toContain(dir);
     }
     // URL-level dot segments are resolved by the URL itself: they cannot climb out of /api/v1/logs
     expect((await get(`${lv}/${TOPOLOGY}/6700/../../../../secret.txt`)).status).toBe(404);
