@@ -10,9 +10,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { expectedWordCounts, resolveTopologyConfig, type ProcessingGuarantee } from '../../topology-api';
 import { Random } from '../../common/random';
-import { defaultStateSource } from '../../worker/checkpoint/state-source';
 import { componentStateRef } from '../../worker/checkpoint/state-refs';
-import { whenSettled } from '../../worker/checkpoint/state-access';
+import { createStateProvider } from '../../worker/state/provider';
 import { startRedis, type RedisServer } from '../servers/redis';
 import { ChaosCluster, waitUntil } from './cluster';
 import { ROOT } from './processes';
@@ -44,18 +43,36 @@ export interface GuaranteeOutcome {
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-function total(m: ReadonlyMap<string, number>): number {
+/** Words in all: the sum of the counts. */
+export function total(m: ReadonlyMap<string, number>): number {
   let n = 0;
   for (const v of m.values()) n += v;
   return n;
 }
 
-async function committed(conf: ReturnType<typeof resolveTopologyConfig>, name: string): Promise<Map<string, number>> {
-  const source = defaultStateSource(conf);
+/** Committed counts against the expected ones: words counted more often than sent, and words sent but not counted. */
+export function countDifferences(counts: ReadonlyMap<string, number>, expected: ReadonlyMap<string, number>): { countedTwice: number; lost: number } {
+  let countedTwice = 0;
+  let lost = 0;
+  for (const [w, n] of expected) {
+    const got = counts.get(w) ?? 0;
+    if (got > n) countedTwice += got - n;
+    else lost += n - got;
+  }
+  for (const [w, got] of counts) if (!expected.has(w)) countedTwice += got;
+  return { countedTwice, lost };
+}
+
+/**
+ * The committed counts of the count bolt, read from the topology's state backend (every key
+ * group), as a worker restoring it would (test/cluster/checkpoint-faults.test.ts reads them too).
+ */
+export async function committedCounts(conf: ReturnType<typeof resolveTopologyConfig>, name: string): Promise<Map<string, number>> {
+  const provider = createStateProvider(conf, { topology: name, dir: null });
   try {
-    return new Map((await whenSettled(source.open(componentStateRef(conf, name, 'count')))) as unknown as Iterable<[string, number]>);
+    return new Map((await provider.open(componentStateRef(conf, name, 'count'))) as unknown as Iterable<[string, number]>);
   } finally {
-    await whenSettled(source.close?.());
+    await provider.close();
   }
 }
 
@@ -122,7 +139,7 @@ async function oneRun(cluster: ChaosCluster, redis: RedisServer, o: StateChaosOp
     `${name}: committed counts settled`,
     async () => {
       await sleep(3000);
-      const now = total(await committed(conf, name));
+      const now = total(await committedCounts(conf, name));
       if (guarantee === 'exactly-once' && now !== want) return false;
       const stable = now === last;
       last = now;
@@ -131,16 +148,10 @@ async function oneRun(cluster: ChaosCluster, redis: RedisServer, o: StateChaosOp
     120_000,
     100,
   ).catch(() => log(`${guarantee}: counts did not settle in time; reporting what is committed`));
-  const counts = await committed(conf, name);
+  const counts = await committedCounts(conf, name);
   const page = await cluster.topology(name);
   await cluster.kill(name);
-  let countedTwice = 0;
-  let lost = 0;
-  for (const [w, n] of expected) {
-    const got = counts.get(w) ?? 0;
-    if (got > n) countedTwice += got - n;
-    else lost += n - got;
-  }
+  const { countedTwice, lost } = countDifferences(counts, expected);
   return {
     guarantee,
     expectedWords: want,
