@@ -12,3 +12,5 @@ export { BatchingSinkBolt, checkSinkOptions, type BatchingSinkOptions, type Sink
 export type { Offsets, Operation, Scheme, SourceAdapter, SourceMessage } from './source';
 export { BrokerSpout, checkSpoutOptions, DEAD_LETTER_FIELDS, DEAD_LETTER_STREAM, type BrokerSpoutOptions, type SpoutCounters } from './spout';
 export { seededRng, SYSTEM_CLOCK, type ConnectorClock, type Rng } from './timing';
+export { Inbox } from './inbox';
+export { tupleObject } from './values';

@@ -51,6 +51,13 @@ export interface SourceAdapter<M extends SourceMessage> {
    * contiguous done prefix (`prefix` brokers commit it; `message` brokers get an empty map).
    */
   ack(messages: readonly M[], committed: ReadonlyMap<string, string | number>): Promise<void>;
+  /**
+   * Hands a failed message back to the broker, to be delivered again after `delayMs`, to any
+   * consumer (JetStream `-NAK` with a delay, AMQP `basic.nack` with requeue): the spout's
+   * `retryAt: 'broker'`. The redelivery's `deliveries` carries the failures, so `maxRetries`
+   * still applies. After it the core never acknowledges that delivery.
+   */
+  requeue?(message: M, delayMs: number): Promise<void>;
   /** Puts a message on the broker's own dead-letter queue (a Redis stream, a DLX, a term). */
   deadLetter?(message: M, reason: string, failures: number): Promise<void>;
   /** Can the current configuration rewind (exactly-once)? */

@@ -37,6 +37,13 @@ export interface BrokerSpoutOptions {
   maxRetries?: number;
   /** Delay before a failed message is emitted again: capped, jittered exponential. Default 100 ms to 10 s. */
   retryBackoff?: BackoffOptions;
+  /**
+   * Where a failed message waits out its retry delay: `spout` (default) keeps it and emits it
+   * again; `broker` hands it back to the broker (JetStream `-NAK` with the delay, AMQP
+   * `basic.nack` with requeue), which delivers it again, to any task, counting the delivery.
+   * Needs an adapter with `requeue` (message-acknowledging brokers only).
+   */
+  retryAt?: 'spout' | 'broker';
   /** Delay between reconnect attempts: capped, jittered exponential. Default 100 ms to 5 s. */
   reconnectBackoff?: BackoffOptions;
   /** Emit dead-lettered messages on the `deadletter` stream. Default true. */
@@ -133,6 +140,7 @@ export function checkSpoutOptions(system: string, o: BrokerSpoutOptions, more: r
     ...backoffProblems('retryBackoff', o.retryBackoff),
     ...backoffProblems('reconnectBackoff', o.reconnectBackoff),
     oneOfOption('guarantee', o.guarantee, ['at-most-once', 'at-least-once', 'exactly-once']),
+    oneOfOption('retryAt', o.retryAt, ['spout', 'broker']),
     o.scheme !== undefined && (typeof o.scheme?.decode !== 'function' || !Array.isArray(o.scheme.fields)) ? '"scheme" must have fields and decode()' : undefined,
     ...more,
   ]);
@@ -187,6 +195,7 @@ export abstract class BrokerSpout<M extends SourceMessage, O extends BrokerSpout
   private guaranteeMode: Guarantee = 'at-least-once';
   private dlStream = true;
   private dlBroker = true;
+  private requeueAtBroker = false;
 
   /** Records out of the buffer and not completed. */
   private outstanding = 0;
@@ -249,6 +258,7 @@ export abstract class BrokerSpout<M extends SourceMessage, O extends BrokerSpout
     const adapter = this.createAdapter(conf, context);
     this.adapter = adapter;
     this.dlBroker = (o.deadLetterBroker ?? true) && typeof adapter.deadLetter === 'function';
+    this.requeueAtBroker = o.retryAt === 'broker' && typeof adapter.requeue === 'function' && adapter.commitStyle === 'message';
     this.tracker = adapter.commitStyle === 'prefix' ? new OffsetTracker() : null;
     this.loopDone = this.pollLoop().catch((err) => this.report(err, 'poll'));
   }
@@ -403,7 +413,18 @@ export abstract class BrokerSpout<M extends SourceMessage, O extends BrokerSpout
     }
     r.state = State.RetryWait;
     this.counters.retried++;
-    this.retries.push(r, this.clock.now() + this.retry.delayFor(r.failures - 1));
+    const delayMs = this.retry.delayFor(r.failures - 1);
+    if (this.requeueAtBroker) {
+      // handed back: the broker owns it again and redelivers it with its delivery count
+      r.state = State.Done;
+      r.values = null;
+      this.outstanding--;
+      this.held--;
+      this.adapter!.requeue!(r.msg, delayMs).catch((err: unknown) => this.report(err, 'ack'));
+      this.wake();
+      return;
+    }
+    this.retries.push(r, this.clock.now() + delayMs);
   }
 
   /** The dead-letter tuple completed (or there is none): on to the broker's DLQ, then acknowledge. */
