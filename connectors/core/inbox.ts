@@ -47,6 +47,21 @@ export class Inbox<T> {
     return n;
   }
 
+  /**
+   * An adapter's `poll`: what is here (up to `max`), else — unless `problem()` says the connection
+   * is down, which is thrown — what arrives within `waitMs`.
+   */
+  async poll(max: number, waitMs: number, problem: () => Error | null): Promise<T[]> {
+    const out: T[] = [];
+    this.take(max, out);
+    if (out.length > 0) return out;
+    const p = problem();
+    if (p !== null) throw p;
+    await this.waitData(waitMs);
+    this.take(max, out);
+    return out;
+  }
+
   /** Resolves when an item is pushed, `wake()` is called, or after `ms` (at once if not empty). */
   waitData(ms: number): Promise<void> {
     if (this.q.size > 0) return Promise.resolve();

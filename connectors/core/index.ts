@@ -10,7 +10,7 @@ export { BoundedQueue, DueQueue } from './queues';
 export { jsonScheme, rawScheme, stringScheme } from './schemes';
 export { BatchingSinkBolt, checkSinkOptions, type BatchingSinkOptions, type SinkCounters, type SinkWriter } from './sink';
 export type { Offsets, Operation, Scheme, SourceAdapter, SourceMessage } from './source';
-export { BrokerSpout, checkSpoutOptions, DEAD_LETTER_FIELDS, DEAD_LETTER_STREAM, type BrokerSpoutOptions, type SpoutCounters } from './spout';
+export { BrokerSpout, checkSpoutOptions, spoutLimits, DEAD_LETTER_FIELDS, DEAD_LETTER_STREAM, type BrokerSpoutOptions, type SpoutCounters } from './spout';
 export { seededRng, SYSTEM_CLOCK, type ConnectorClock, type Rng } from './timing';
 export { Inbox } from './inbox';
 export { tupleObject } from './values';

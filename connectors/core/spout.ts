@@ -130,6 +130,18 @@ function backoffProblems(name: string, b: BackoffOptions | undefined): (string |
   return [num('initialMs'), num('maxMs'), b.maxMs < b.initialMs ? `"${name}.maxMs" must be >= "${name}.initialMs"` : undefined];
 }
 
+/**
+ * A spout task's limits from its options and the topology configuration: `maxPending` (default
+ * `topology.max.spout.pending`, else 1000) and the prefetch buffer (default min(maxPending, 1000)).
+ * Adapters size the broker's own window from them (JetStream max_ack_pending, AMQP prefetch, MQTT
+ * receive maximum): a task holds at most maxPending + prefetch messages the broker has not acknowledged.
+ */
+export function spoutLimits(conf: Readonly<TopologyConfig>, o: Pick<BrokerSpoutOptions, 'maxPending' | 'prefetch'>): { maxPending: number; prefetch: number } {
+  const confPending = conf[Config.TOPOLOGY_MAX_SPOUT_PENDING];
+  const maxPending = o.maxPending ?? (typeof confPending === 'number' ? confPending : DEFAULT_MAX_PENDING);
+  return { maxPending, prefetch: o.prefetch ?? Math.min(maxPending, 1000) };
+}
+
 /** Checks the options every broker spout shares; throws ERR_CONNECTOR_CONFIG listing each problem. */
 export function checkSpoutOptions(system: string, o: BrokerSpoutOptions, more: readonly (string | undefined | false)[] = []): void {
   checkOptions(system, [
@@ -243,9 +255,9 @@ export abstract class BrokerSpout<M extends SourceMessage, O extends BrokerSpout
     this.clock = o.clock ?? SYSTEM_CLOCK;
     this.pauses = new Pauses(this.clock);
     const random = o.random ?? Math.random;
-    const confPending = conf[Config.TOPOLOGY_MAX_SPOUT_PENDING];
-    this.maxPendingN = o.maxPending ?? (typeof confPending === 'number' ? confPending : DEFAULT_MAX_PENDING);
-    const prefetch = o.prefetch ?? Math.min(this.maxPendingN, 1000);
+    const limits = spoutLimits(conf, o);
+    this.maxPendingN = limits.maxPending;
+    const prefetch = limits.prefetch;
     this.pollBatchN = Math.min(o.pollBatch ?? 500, prefetch);
     this.maxRetriesN = o.maxRetries ?? DEFAULT_MAX_RETRIES;
     this.buffer = new BoundedQueue(prefetch);
