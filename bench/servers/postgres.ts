@@ -25,7 +25,7 @@ export function postgresAvailable(): boolean {
   return executable(path.join(POSTGRES_BIN, 'postgres')) && executable(path.join(POSTGRES_BIN, 'initdb'));
 }
 
-export async function startPostgres(opts: { password?: string; readyTimeoutMs?: number } = {}): Promise<PostgresServer> {
+export async function startPostgres(opts: { password?: string; readyTimeoutMs?: number; settings?: Readonly<Record<string, string | number>> } = {}): Promise<PostgresServer> {
   if (!postgresAvailable()) throw new Error(`${POSTGRES_BIN}/postgres is missing: run scripts/ensure-packages.sh`);
   const port = await freePort();
   const dir = tempDir('postgres');
@@ -53,7 +53,8 @@ export async function startPostgres(opts: { password?: string; readyTimeoutMs?: 
     port,
     dir,
     command: path.join(POSTGRES_BIN, 'postgres'),
-    args: ['-D', data, '-p', String(port), '-k', data, '-c', `listen_addresses=${HOST}`, '-c', 'fsync=off', '-c', 'full_page_writes=off'],
+    // `settings`: more server settings, e.g. { max_prepared_transactions: 16 } for two-phase commit
+    args: ['-D', data, '-p', String(port), '-k', data, '-c', `listen_addresses=${HOST}`, '-c', 'fsync=off', '-c', 'full_page_writes=off', ...Object.entries(opts.settings ?? {}).flatMap(([k, v]) => ['-c', `${k}=${v}`])],
     uid: asUser?.uid,
     gid: asUser?.gid,
     // SIGINT is PostgreSQL's "fast" shutdown: roll back open transactions, then exit.
