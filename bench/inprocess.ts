@@ -9,6 +9,11 @@ import type { Snapshot } from './measure';
 export class InProcessRun {
   private constructor(private readonly rt: WorkerRuntime) {}
 
+  /** Any topology (the connector and ad-campaigns scenarios). */
+  static startBuilder(builder: TopologyBuilder, config: TopologyConfig): InProcessRun {
+    return InProcessRun.start(builder, config);
+  }
+
   /** A benchmark topology by name, or any builder. */
   static start(name: BenchTopology | TopologyBuilder, config: TopologyConfig, parallelism = 1): InProcessRun {
     const topo = (typeof name === 'string' ? benchTopology(name, parallelism) : name).createTopology();

@@ -316,6 +316,45 @@ function windowsTable(outcomes: Outcome[]): Table {
   return { head: ['windowing', 'achieved', 'detail', 'target', '', 'CPU per worker', 'other load'], rows };
 }
 
+const CONNECTOR: Record<string, [string, string]> = {
+  'connectors/redis-spout': ['Redis Streams spout (group, acking on) → null bolt', 'XREADGROUP 500 + XACK loop'],
+  'connectors/redis-sink': ['numbered spout → Redis sink (XADD, batches of 500, acking on)', 'pipelined XADD loop (500)'],
+  'connectors/pg-sink': ['numbered spout → PostgreSQL upsert sink (batches of 500, acking on)', 'multi-row upsert loop (500)'],
+};
+
+/** Each connector against its client library alone, on the same server in the same run. */
+function connectorTable(outcomes: Outcome[]): Table {
+  const rows: string[][] = [];
+  for (const o of outcomes) {
+    const c = CONNECTOR[o.args.id];
+    if (!c) continue;
+    if (!o.result) {
+      rows.push([c[0], `failed: ${o.error?.split('\n')[0] ?? ''}`, '', '', '', '', '']);
+      continue;
+    }
+    const v = o.result.values;
+    rows.push([c[0], fmtRate(v.rate), range(o.result.samples.rate, fmtRate), c[1], fmtRate(v.raw), `${(v.ratio * 100).toFixed(0)}%`, pct(v.cpu)]);
+  }
+  return { head: ['connector', 'median /s', 'windows', 'raw client loop', 'raw /s', 'of raw', 'CPU (topology process)'], rows };
+}
+
+/** The Yahoo Streaming Benchmark pipeline (examples/ad-campaigns). */
+function adCampaignsTable(outcomes: Outcome[]): Table {
+  const rows: string[][] = [];
+  for (const o of outcomes) {
+    if (!o.args.id.startsWith('ad-campaigns/')) continue;
+    const acking = o.args.id.endsWith('/on') ? 'on (at-least-once)' : 'off';
+    if (!o.result) {
+      rows.push([acking, `failed: ${o.error?.split('\n')[0] ?? ''}`, '', '', '', '', '']);
+      continue;
+    }
+    const v = o.result.values;
+    const lat = (k: 'full' | 'half'): string => (Number.isNaN(v[`${k}Rate`] ?? NaN) ? '–' : `${fmtMs(v[`${k}P50Ms`])} / ${fmtMs(v[`${k}P99Ms`])} @ ${fmtRate(v[`${k}Rate`])}`);
+    rows.push([acking, fmtRate(v.maxSustained), Number.isNaN(v.firstFailed) ? '–' : fmtRate(v.firstFailed), lat('full'), lat('half'), `${fmtRate(v.rawWrite)} (raw RESP ${fmtRate(v.rawRespWrite)}) / ${fmtRate(v.rawRead)}`, o.result.checks.map((c) => `${c.ok ? '✓' : '✗'} ${c.what}: ${c.detail}`).join('; ')]);
+  }
+  return { head: ['acking', 'max sustained events/s', 'first rate missed', 'window latency p50 / p99 at max', '… at half', 'raw Redis write (ioredis, raw RESP) / read (ioredis) /s', 'trials'], rows };
+}
+
 function workersTable(outcomes: Outcome[]): Table {
   const rows: string[][] = [];
   for (const o of outcomes) {
@@ -350,6 +389,8 @@ function sections(outcomes: Outcome[]): Array<[string, Table]> {
     ['Windows (docs/windowing.md)', windowsTable(outcomes)],
     ['Serialization alone (no socket)', codecTable(outcomes)],
     ['State backends: 1,000,000 keys (word → count)', stateTable(outcomes)],
+    ['Connectors vs. their client library (same server, same run)', connectorTable(outcomes)],
+    ['Yahoo Streaming Benchmark (examples/ad-campaigns: Redis stream → filter → project → join → 10 s event-time windows → Redis; one worker, generator and Redis on the same 2 cores)', adCampaignsTable(outcomes)],
     ['CPU and memory of every worker', workersTable(outcomes)],
   ];
 }

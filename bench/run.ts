@@ -47,6 +47,11 @@ const PLAN: string[] = [
   'state/memory',
   'state/sqlite',
   'state/redis',
+  'connectors/redis-spout',
+  'connectors/redis-sink',
+  'connectors/pg-sink',
+  'ad-campaigns/off',
+  'ad-campaigns/on',
   'baseline/end',
 ];
 

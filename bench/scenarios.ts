@@ -18,6 +18,8 @@ import { CpuMeter, memory } from './procfs';
 export type { ScenarioArgs, ScenarioResult, WorkerFigures } from './measure';
 import { WorkerPair, benchEntry } from './worker-pair';
 import { countAggregation, resultLatency, slidingMemory } from './windows/scenarios';
+import { adCampaignsScenario } from './connectors/ad-campaigns';
+import { connectorScenario } from './connectors/scenarios';
 
 function ackingConfig(acking: boolean): TopologyConfig {
   return acking ? { 'topology.acker.executors': null, 'topology.max.spout.pending': MAX_SPOUT_PENDING } : { 'topology.acker.executors': 0 };
@@ -317,6 +319,10 @@ export async function runScenario(args: ScenarioArgs): Promise<ScenarioResult> {
       const figures = await stateFigures(a as 'memory' | 'sqlite' | 'redis');
       return { values: { ...figures }, samples: {}, workers: [], otherCpuPercent: meter.otherPercent(), checks: [] };
     }
+    case 'connectors':
+      return connectorScenario(a);
+    case 'ad-campaigns':
+      return adCampaignsScenario(a === 'on');
     case 'codec': {
       const meter = new CpuMeter([]);
       const c = codecFigures();

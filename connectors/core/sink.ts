@@ -1,5 +1,6 @@
 import {
   BaseRichBolt,
+  Config,
   TupleUtils,
   type OutputCollector,
   type SquallError,
@@ -48,8 +49,8 @@ export interface SinkCounters {
   errors: number;
 }
 
-/** The async bolts' in-flight limit (the async-bolts runtime); read so a batch can always fill up. */
-const MAX_INFLIGHT_KEY = 'topology.bolt.max.inflight';
+/** The async bolts' in-flight limit; read so a batch can always fill up. */
+const MAX_INFLIGHT_KEY = Config.TOPOLOGY_BOLT_MAX_INFLIGHT;
 
 /** One batch: the items, their inputs, and the one promise every input of it returned from execute. */
 class Batch<I> {
@@ -116,6 +117,14 @@ export abstract class BatchingSinkBolt<I, O extends BatchingSinkOptions = Batchi
     this.flushMs = o.flushIntervalMs ?? 20;
     this.attemptsN = o.writeAttempts ?? 5;
     this.writer = this.createWriter(conf, context);
+  }
+
+  /**
+   * Room for two full batches in flight (one being written, one filling) by default; the
+   * component's own `setMaxInflight` / addConfiguration overrides it.
+   */
+  getComponentConfiguration(): TopologyConfig {
+    return { [MAX_INFLIGHT_KEY]: 2 * (this.options.batchSize ?? 500) };
   }
 
   execute(input: Tuple): void | Promise<void> {

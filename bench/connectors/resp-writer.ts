@@ -1,0 +1,99 @@
+/**
+ * A minimal pipelined Redis writer for the load generator: commands are encoded as RESP text and
+ * written in one socket write per chunk, and replies are only counted (and errors kept). ioredis
+ * allocates a Command and a promise per command, which capped the generator near 60k XADD/s on
+ * this machine; the benchmark must be able to offer more load than the topology can take.
+ */
+import * as net from 'node:net';
+
+function bulk(s: string): string {
+  // the generator's values are ASCII (JSON of ids and numbers): length in bytes = length in chars
+  return `$${s.length}\r\n${s}\r\n`;
+}
+
+/** RESP for one command. */
+export function respCommand(args: readonly string[]): string {
+  let out = `*${args.length}\r\n`;
+  for (const a of args) out += bulk(a);
+  return out;
+}
+
+export class RespWriter {
+  private buffered = Buffer.alloc(0);
+  private expected = 0;
+  private received = 0;
+  private waiter: (() => void) | null = null;
+  private failure: Error | null = null;
+  /** The first error reply, if any. */
+  firstError: string | null = null;
+
+  private constructor(private readonly socket: net.Socket) {
+    socket.on('data', (d: Buffer) => this.onData(d));
+    socket.on('error', (err) => this.fail(err));
+    socket.on('close', () => this.fail(new Error('connection closed')));
+  }
+
+  static connect(port: number, host = '127.0.0.1'): Promise<RespWriter> {
+    return new Promise((resolve, reject) => {
+      const socket = net.connect(port, host, () => {
+        socket.removeListener('error', reject);
+        socket.setNoDelay(true);
+        resolve(new RespWriter(socket));
+      });
+      socket.once('error', reject);
+    });
+  }
+
+  /** Sends `n` commands (already RESP-encoded, concatenated); resolves when their `n` replies arrived. */
+  send(commands: string, n: number): Promise<void> {
+    if (this.failure) return Promise.reject(this.failure);
+    this.expected += n;
+    this.socket.write(commands);
+    return this.drained();
+  }
+
+  private drained(): Promise<void> {
+    if (this.received >= this.expected) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      this.waiter = () => (this.failure ? reject(this.failure) : resolve());
+    });
+  }
+
+  private onData(d: Buffer): void {
+    let buf = this.buffered.length > 0 ? Buffer.concat([this.buffered, d]) : d;
+    let i = 0;
+    for (;;) {
+      const eol = buf.indexOf('\r\n', i);
+      if (eol < 0) break;
+      const kind = buf[i];
+      if (kind === 0x24 /* $ */) {
+        const len = Number(buf.toString('latin1', i + 1, eol));
+        const end = len < 0 ? eol + 2 : eol + 2 + len + 2;
+        if (end > buf.length) break;
+        i = end;
+      } else {
+        if (kind === 0x2d /* - */ && this.firstError === null) this.firstError = buf.toString('utf8', i, eol);
+        i = eol + 2;
+      }
+      this.received++;
+    }
+    buf = buf.subarray(i);
+    this.buffered = Buffer.from(buf);
+    if (this.received >= this.expected && this.waiter) {
+      const w = this.waiter;
+      this.waiter = null;
+      w();
+    }
+  }
+
+  private fail(err: Error): void {
+    this.failure ??= err;
+    const w = this.waiter;
+    this.waiter = null;
+    w?.();
+  }
+
+  close(): void {
+    this.socket.destroy();
+  }
+}
