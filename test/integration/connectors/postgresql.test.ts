@@ -3,18 +3,15 @@
  * upserts in a LocalCluster (replace and add modes), inputs acked only after the commit, an outage
  * (server killed and restarted mid-run: the coded error is reported, the failed inputs are
  * replayed, nothing is lost), and wrong credentials (a coded error, inputs failed, no crash).
+ * The two-phase-commit sink has no end-to-end test here yet (see docs/connectors/postgresql.md).
  */
 import { Client } from 'pg';
 import { startPostgres, type PostgresServer } from '../../../bench/servers/postgres';
-import { startRedis } from '../../../bench/servers/redis';
-import { jsonScheme } from '../../../connectors/core';
-import { PgTransactionalSinkBolt, PgUpsertSinkBolt } from '../../../connectors/postgresql';
-import { RedisStreamSpout } from '../../../connectors/redis';
+import { PgUpsertSinkBolt } from '../../../connectors/postgresql';
 import { LocalCluster } from '../../../local';
-import { BaseBasicBolt, BaseRichSpout, TopologyBuilder, type BasicOutputCollector, type OutputFieldsDeclarer, type SpoutOutputCollector, type Tuple } from '../../../topology-api';
-import { clearInterimMemory } from '../../../worker/checkpoint/state-source';
+import { BaseRichSpout, TopologyBuilder, type SpoutOutputCollector } from '../../../topology-api';
 import { fakeContext, RecordingBoltCollector, tuple } from '../../unit/connectors/helpers';
-import { appendEntries, redisClient, waitUntil } from './redis-helpers';
+import { waitUntil } from './redis-helpers';
 
 jest.setTimeout(90_000);
 
@@ -58,8 +55,7 @@ async function query<T = Record<string, unknown>>(text: string): Promise<T[]> {
 }
 
 beforeAll(async () => {
-  // two-phase commit: PREPARE TRANSACTION needs max_prepared_transactions > 0
-  pg = await startPostgres({ settings: { max_prepared_transactions: 16 } });
+  pg = await startPostgres();
   sql = new Client({ connectionString: pg.url });
   sql.on('error', () => undefined);
   await sql.connect();
@@ -129,55 +125,5 @@ it('wrong credentials: ERR_CONNECTOR_AUTH is reported and the inputs are failed 
     await bolt.cleanup();
   } finally {
     await secured.stop();
-  }
-});
-
-/** Throws once, at the input whose id is `at.id` (a failure: exactly-once rolls the topology back). */
-const failOnce: { id: number | null } = { id: null };
-class FailOnce extends BaseBasicBolt {
-  execute(t: Tuple, c: BasicOutputCollector): void {
-    const id = Number(t.getValueByField('id'));
-    if (id === failOnce.id) {
-      failOnce.id = null;
-      throw new Error('a failure mid-run');
-    }
-    c.emit([id]);
-  }
-  declareOutputFields(d: OutputFieldsDeclarer): void {
-    d.declare(['id']);
-  }
-}
-
-it('exactly-once end to end: a Redis stream (position mode) into the two-phase-commit sink survives a rollback mid-run with every row once', async () => {
-  await query('CREATE TABLE once (id int NOT NULL)');
-  const redis = await startRedis();
-  const client = redisClient(redis.port);
-  clearInterimMemory('pg-exactly-once');
-  try {
-    const n = 3000;
-    await appendEntries(client, 'in-a', n / 2, (i) => JSON.stringify({ id: 2 * i }));
-    await appendEntries(client, 'in-b', n / 2, (i) => JSON.stringify({ id: 2 * i + 1 }));
-    failOnce.id = 1501;
-    const b = new TopologyBuilder();
-    b.setSpout('in', () => new RedisStreamSpout({ url: redis.url, stream: ['in-a', 'in-b'], start: '0', payloadField: 'json', scheme: jsonScheme(['id']) }), 2);
-    b.setBolt('check', () => new FailOnce(), 2).shuffleGrouping('in');
-    b.setBolt('sink', () => new PgTransactionalSinkBolt({ connectionString: pg.url, table: 'once', columns: ['id'], batchSize: 100 }), 2).shuffleGrouping('check');
-    cluster = new LocalCluster();
-    await cluster.submitTopology('pg-exactly-once', { 'topology.processing.guarantee': 'exactly-once', 'topology.state.checkpoint.interval.ms': 200 }, b);
-    await waitUntil('every row committed', async () => Number((await query<{ c: string }>('SELECT count(*) AS c FROM once'))[0].c) >= n, 60_000);
-    expect(failOnce.id).toBeNull(); // the failure happened, and the topology rolled back
-    const [counts] = await query<{ total: string; distinct: string }>('SELECT count(*) AS total, count(DISTINCT id) AS distinct FROM once');
-    expect(Number(counts.distinct)).toBe(n);
-    expect(Number(counts.total)).toBe(n); // none twice, although the rollback replayed from the last checkpoint
-    // what is still prepared belongs to a checkpoint in progress; after the kill nothing may remain
-    await cluster.killTopology('pg-exactly-once', { waitSecs: 0 });
-    const c = cluster;
-    cluster = undefined;
-    await c.close();
-    const prepared = await query<{ gid: string }>("SELECT gid FROM pg_prepared_xacts WHERE gid LIKE 'squall_%'");
-    expect(prepared.length).toBeLessThanOrEqual(2); // prepared for a checkpoint that never completed: aborted at the next start
-  } finally {
-    client.disconnect();
-    await redis.stop();
   }
 });
