@@ -28,6 +28,9 @@ export function connectionProblems(o: RedisConnectionOptions): (string | undefin
   ];
 }
 
+/** How long ioredis waits for a closing socket before destroying it (its default is 2 s). */
+export const DISCONNECT_TIMEOUT_MS = 200;
+
 /** A client whose reconnects the connector's core drives (capped, jittered), not ioredis. */
 export function createClient(o: RedisConnectionOptions, name: string, onError: (err: unknown) => void): Redis {
   const common = {
@@ -37,6 +40,9 @@ export function createClient(o: RedisConnectionOptions, name: string, onError: (
     maxRetriesPerRequest: 0,
     retryStrategy: () => null,
     connectTimeout: o.connectTimeoutMs ?? 5000,
+    // disconnect() of a connection already lost arms ioredis's socket-destroy timer with nothing to
+    // clear it (the socket's 'close' has fired): keep it short so it never holds a process open
+    disconnectTimeout: DISCONNECT_TIMEOUT_MS,
     connectionName: name,
     ...(o.host !== undefined ? { host: o.host } : {}),
     ...(o.port !== undefined ? { port: o.port } : {}),

@@ -65,6 +65,8 @@ export class RedisBackend implements StateBackend {
       maxRetriesPerRequest: 0,
       connectTimeout: options.connectTimeoutMs ?? 5000,
       commandTimeout: options.commandTimeoutMs ?? 5000,
+      // a disconnect after the connection was lost arms a 2 s timer (ioredis's default) nothing clears
+      disconnectTimeout: 200,
       ...(options.password !== undefined ? { password: options.password } : {}),
       ...(options.db !== undefined ? { db: options.db } : {}),
       // capped exponential backoff with jitter; never gives up (a checkpoint fails meanwhile)
