@@ -22,7 +22,7 @@ import { WebSocket } from 'ws';
 import { SpoutLedger, type Recovery } from '../../bench/chaos/ledger';
 import { createPackr, createUnpackr, decodeChallenge, encodeAuth, encodeTuples } from '../../worker/transport/codec';
 import { CLIENT_LABEL, handshakeMac, newNonce } from '../../worker/transport/handshake';
-import { type Cluster, type DaemonProcess, FAST_DAEMON_CONFIG, waitFor } from './cluster-harness';
+import { type Cluster, type DaemonProcess, FAST_DAEMON_CONFIG, waitFor, workerLogFiles } from './cluster-harness';
 import { isProcessAlive } from './cluster-processes';
 
 /** Fixture paths for `cluster.submit()`, which resolves them under test/fixtures/cluster. */
@@ -267,21 +267,25 @@ export interface LogRecord {
   [key: string]: unknown;
 }
 
-/** Log records of the daemons (and, in the supervisors' logs, their workers) from `sinceMs` on. */
+/**
+ * Log records of the daemons from `sinceMs` on; for a supervisor, also its workers', which write
+ * their own size-rotated files under the supervisor's dir (`<label>/logs/<topology>/<port>/worker.log*`).
+ */
 export function logRecords(cluster: Cluster, labels: readonly string[], sinceMs = 0): LogRecord[] {
   const out: LogRecord[] = [];
   for (const label of labels) {
-    const file = path.join(cluster.dir, `${label}.log`);
-    if (!fs.existsSync(file)) continue;
-    for (const line of fs.readFileSync(file, 'utf8').split('\n')) {
-      if (!line.startsWith('{')) continue;
-      let rec: LogRecord;
-      try {
-        rec = { ...(JSON.parse(line) as LogRecord), daemon: label };
-      } catch {
-        continue; // a line cut by a kill -9
+    for (const file of [path.join(cluster.dir, `${label}.log`), ...workerLogFiles(path.join(cluster.dir, label, 'logs'))]) {
+      if (!fs.existsSync(file)) continue;
+      for (const line of fs.readFileSync(file, 'utf8').split('\n')) {
+        if (!line.startsWith('{')) continue;
+        let rec: LogRecord;
+        try {
+          rec = { ...(JSON.parse(line) as LogRecord), daemon: label };
+        } catch {
+          continue; // a line cut by a kill -9
+        }
+        if (typeof rec.time === 'number' && rec.time >= sinceMs) out.push(rec);
       }
-      if (typeof rec.time === 'number' && rec.time >= sinceMs) out.push(rec);
     }
   }
   return out.sort((a, b) => a.time - b.time);

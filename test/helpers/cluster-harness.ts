@@ -487,15 +487,7 @@ export class Cluster {
 
   /** Workers write their output to log files under their supervisor's dir (docs/ui.md). */
   private workerLogFiles(): string[] {
-    const out: string[] = [];
-    for (const id of this.slotPorts.keys()) {
-      const root = path.join(this.dir, id, 'logs');
-      if (!fs.existsSync(root)) continue;
-      for (const topology of fs.readdirSync(root)) {
-        for (const port of fs.readdirSync(path.join(root, topology))) out.push(path.join(root, topology, port, 'worker.log'));
-      }
-    }
-    return out;
+    return [...this.slotPorts.keys()].flatMap((id) => workerLogFiles(path.join(this.dir, id, 'logs')));
   }
 
   /**
@@ -574,4 +566,17 @@ function kill9(pid: number): void {
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ESRCH') throw err;
   }
+}
+
+/** Every worker log file (current and rotated) under a supervisor's logs root. */
+export function workerLogFiles(root: string): string[] {
+  if (!fs.existsSync(root)) return [];
+  const out: string[] = [];
+  for (const topology of fs.readdirSync(root)) {
+    for (const port of fs.readdirSync(path.join(root, topology))) {
+      const dir = path.join(root, topology, port);
+      for (const f of fs.readdirSync(dir)) if (f.startsWith('worker.log')) out.push(path.join(dir, f));
+    }
+  }
+  return out;
 }
