@@ -274,7 +274,9 @@ export abstract class BrokerSpout<M extends SourceMessage, O extends BrokerSpout
     this.requeueAtBroker = o.retryAt === 'broker' && typeof adapter.requeue === 'function' && adapter.commitStyle === 'message';
     this.tracker = adapter.commitStyle === 'prefix' ? new OffsetTracker() : null;
     this.trackPositions = adapter.replayable();
-    this.loopDone = this.pollLoop().catch((err) => this.report(err, 'poll'));
+    this.loopDone = this.pollLoop().catch((err) => {
+      this.report(err, 'poll');
+    });
   }
 
   activate(): void {
@@ -580,16 +582,24 @@ export abstract class BrokerSpout<M extends SourceMessage, O extends BrokerSpout
 
   /** Reports a problem, then waits out the next backoff delay (cut short by close). */
   private async trouble(err: unknown, during: Operation, backoff: Backoff): Promise<void> {
-    this.report(err, during);
+    const coded = this.report(err, during);
+    // A lost connection seen by an ack or a dead letter: only the poll loop reconnects, and it may
+    // be idle (no room while these records are held), so ack retries would fail on the dead
+    // connection forever. Mark it lost and wake the loop, which reconnects before anything else.
+    if (during !== 'connect' && during !== 'poll' && coded.code === 'ERR_CONNECTOR_CONNECT' && this.connected) {
+      this.connected = false;
+      this.wake();
+    }
     await this.pauses.wait(backoff.next());
   }
 
 
-  private report(err: unknown, during: Operation): void {
+  private report(err: unknown, during: Operation): SquallError {
     const coded = isConnectorError(err) ? err : this.adapter!.classify(err, during);
     this.counters.errors++;
     this.lastProblem = coded;
     if (!this.closed) this.collector.reportError(coded);
+    return coded;
   }
 
   /** The last error the spout reported (tests, diagnostics). */
