@@ -5,7 +5,7 @@
  */
 import type { Argv } from 'yargs';
 import type { LogPage, TopologyPage, WorkerEntry } from '../../common/protocol/rest';
-import { squallError } from '../../topology-api';
+import { errorCode, squallError } from '../../topology-api';
 import { formatLogLine } from '../../ui/lib/log-format';
 import type { CliContext } from '../context';
 import type { NimbusClient } from '../nimbus-client';
@@ -66,7 +66,7 @@ async function tail(client: NimbusClient, topology: string, w: WorkerEntry, coun
 }
 
 /** Follows one worker: new lines since `from`; on rotation, the rest of the old file first. */
-class Follower {
+export class Follower {
   constructor(
     private readonly client: NimbusClient,
     private readonly topology: string,
@@ -74,9 +74,25 @@ class Follower {
     private at: { fileId: string; end: number },
   ) {}
 
+  /**
+   * New lines since the last call. Rotation renames the current file before it creates the next,
+   * so a read can find no current file for a moment (ERR_LOG_NOT_FOUND): then this returns what it
+   * had printed up to its position and reads again next time, from the same position.
+   */
   async next(): Promise<string[]> {
-    const { client, topology, worker } = this;
     const out: string[] = [];
+    try {
+      await this.read(out);
+    } catch (err) {
+      if (errorCode(err) !== 'ERR_LOG_NOT_FOUND') throw err;
+    }
+    return out;
+  }
+
+  /** Appends to `out` only lines whose end is recorded in `this.at` (so a failed read repeats none). */
+  private async read(out: string[]): Promise<void> {
+    const { client, topology, worker } = this;
+    const carried: string[] = [];
     let page = await client.workerLog(topology, worker.host, worker.port, { start: this.at.end, length: PAGE_BYTES });
     if (page.fileId !== this.at.fileId) {
       const rotated = page.files.find((f) => f.name === 'worker.log.1');
@@ -85,7 +101,7 @@ class Follower {
         if (old.fileId === this.at.fileId) {
           for (let start = this.at.end; start < old.size; ) {
             const p = await client.workerLog(topology, worker.host, worker.port, { file: rotated.name, start, length: PAGE_BYTES });
-            out.push(...linesOf(p.text));
+            carried.push(...linesOf(p.text));
             if (p.end <= start) break;
             start = p.end;
           }
@@ -93,13 +109,13 @@ class Follower {
       }
       page = await client.workerLog(topology, worker.host, worker.port, { start: 0, length: PAGE_BYTES });
     }
+    out.push(...carried);
     for (;;) {
       out.push(...linesOf(page.text));
       this.at = { fileId: page.fileId, end: page.end };
       if (page.end >= page.size || page.text === '') break;
       page = await client.workerLog(topology, worker.host, worker.port, { start: page.end, length: PAGE_BYTES });
     }
-    return out;
   }
 }
 
