@@ -64,6 +64,14 @@ export interface SourceAdapter<M extends SourceMessage> {
   replayable(): boolean;
   /** Where the next poll starts: after `positions` per partition; null is the configured start. */
   seek?(positions: Offsets | null): void;
+  /**
+   * Optional: the core hands over a callback for the adapter to call when its connection drops by
+   * itself (the server went away). A spout whose records are all held has no room to poll, and a
+   * sink downstream that cannot write stops the acks, so without it the spout would learn of the
+   * loss only when something completes; with it, the core reports ERR_CONNECTOR_CONNECT at once
+   * and reconnects. Connections the adapter closes itself must not call it.
+   */
+  onConnectionLost?(lost: (err: unknown) => void): void;
   /** Turns a client library's error into a coded connector error. */
   classify(err: unknown, during: Operation): SquallError;
   /** Closes every connection; idempotent. */

@@ -217,6 +217,8 @@ export abstract class BrokerSpout<M extends SourceMessage, O extends BrokerSpout
   private active = false;
   private closed = false;
   private connected = false;
+  /** A poll is in flight (it fails by itself when the connection drops, and reports that). */
+  private polling = false;
   private pendingSeek: { positions: Offsets | null } | null = null;
   private positions = new Map<string, string | number>();
   private trackPositions = false;
@@ -274,6 +276,7 @@ export abstract class BrokerSpout<M extends SourceMessage, O extends BrokerSpout
     this.requeueAtBroker = o.retryAt === 'broker' && typeof adapter.requeue === 'function' && adapter.commitStyle === 'message';
     this.tracker = adapter.commitStyle === 'prefix' ? new OffsetTracker() : null;
     this.trackPositions = adapter.replayable();
+    adapter.onConnectionLost?.((err) => this.connectionLost(err));
     this.loopDone = this.pollLoop().catch((err) => {
       this.report(err, 'poll');
     });
@@ -533,12 +536,15 @@ export abstract class BrokerSpout<M extends SourceMessage, O extends BrokerSpout
       }
       const epoch = this.epoch;
       let batch: readonly M[];
+      this.polling = true;
       try {
         batch = await adapter.poll(room);
       } catch (err) {
         this.connected = false;
         await this.trouble(err, 'poll', this.reconnect);
         continue;
+      } finally {
+        this.polling = false;
       }
       this.reconnect.reset();
       if (this.closed) break;
@@ -593,6 +599,14 @@ export abstract class BrokerSpout<M extends SourceMessage, O extends BrokerSpout
     await this.pauses.wait(backoff.next());
   }
 
+
+  /** The adapter saw its connection drop: report it now, and wake the loop to reconnect. */
+  private connectionLost(err: unknown): void {
+    if (this.closed || !this.connected) return;
+    this.connected = false;
+    if (!this.polling) this.report(err, 'poll');
+    this.wake();
+  }
 
   private report(err: unknown, during: Operation): SquallError {
     const coded = isConnectorError(err) ? err : this.adapter!.classify(err, during);

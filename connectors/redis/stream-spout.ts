@@ -107,6 +107,7 @@ class RedisStreamAdapter implements SourceAdapter<RedisStreamMessage> {
   private positions = new Map<string, string>();
   private sought: Offsets | null | undefined = undefined;
   private readonly where: string;
+  private lost: ((err: unknown) => void) | null = null;
 
   constructor(
     private readonly o: RedisStreamSpoutOptions,
@@ -141,6 +142,8 @@ class RedisStreamAdapter implements SourceAdapter<RedisStreamMessage> {
     }
     this.reader = reader;
     this.writer = writer;
+    this.watch(reader);
+    this.watch(writer);
     if (this.mode === 'group') {
       for (const s of this.streams) {
         try {
@@ -152,6 +155,18 @@ class RedisStreamAdapter implements SourceAdapter<RedisStreamMessage> {
     } else if (this.sought === undefined && this.positions.size === 0) {
       await this.startPositions(writer, null);
     }
+  }
+
+  onConnectionLost(lost: (err: unknown) => void): void {
+    this.lost = lost;
+  }
+
+  /** Tells the core when a current connection ends by itself (ours are never retried by ioredis). */
+  private watch(client: Redis): void {
+    client.once('end', () => {
+      if (this.lost === null || (this.reader !== client && this.writer !== client)) return; // dropped by us
+      this.lost(Object.assign(new Error(`${this.where}: the connection closed`), { code: 'ECONNRESET' }));
+    });
   }
 
   /** Position mode: where reading starts per stream (`$` resolves to the current last id). */
