@@ -127,6 +127,9 @@ export class WorkerRuntime implements Delivery, TaskHost {
   private readonly ackQueueOf: Array<{ push: AckerExecutor['acks']['push'] } | undefined> = [];
   private readonly spoutTasks: SpoutTask[] = [];
   private readonly boltTasks: BoltTask[] = [];
+  /** How many of boltTasks / spoutTasks start() prepared / opened (a component may throw there). */
+  private preparedBolts = 0;
+  private openedSpouts = 0;
   private readonly timers: TimerHandle[] = [];
   private readonly logger: Logger;
   private readonly clock: Clock;
@@ -426,10 +429,12 @@ export class WorkerRuntime implements Delivery, TaskHost {
         const ex = this.boltExecutorOf[t.taskId]!;
         t.bolt = ckpt === null ? made : ckpt.wrapBolt(t, made, ex.start, ex.downstream);
         t.bolt.prepare(t.conf, t.context, t);
+        this.preparedBolts++;
       }
       for (const t of this.spoutTasks) {
         t.spout = this.opts.factories.spouts[t.component]();
         t.spout.open(t.conf, t.context, t);
+        this.openedSpouts++;
       }
     } catch (err) {
       throw squallError('ERR_WORKER_START_FAILED', `a component threw while starting: ${describeError(err)}`, { cause: err });
@@ -665,8 +670,11 @@ export class WorkerRuntime implements Delivery, TaskHost {
     } catch (err) {
       this.logger.warn({ err }, 'flush on close failed');
     }
-    for (const t of this.spoutTasks) t.callUser('close');
-    for (const t of this.boltTasks) {
+    // only what start() made: after a start failure the rest were never created (as in Storm,
+    // a component whose prepare or open threw gets no cleanup or close either)
+    for (let i = 0; i < this.openedSpouts; i++) this.spoutTasks[i].callUser('close');
+    for (let i = 0; i < this.preparedBolts; i++) {
+      const t = this.boltTasks[i];
       try {
         t.bolt.cleanup?.();
       } catch (err) {
