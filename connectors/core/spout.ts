@@ -113,6 +113,8 @@ const DEFAULT_RETRY: BackoffOptions = { initialMs: 100, maxMs: 10_000 };
 const DEFAULT_RECONNECT: BackoffOptions = { initialMs: 100, maxMs: 5_000 };
 /** Acknowledgements sent to the broker in one call, at most. */
 const ACK_BATCH_MAX = 1000;
+/** How long close() waits for an ack batch already sent to the broker. */
+const CLOSE_ACK_WAIT_MS = 2000;
 /** Idle wait after an empty poll of an adapter that does not block, growing to the cap. */
 const IDLE_MIN_MS = 1;
 const IDLE_MAX_MS = 50;
@@ -225,6 +227,8 @@ export abstract class BrokerSpout<M extends SourceMessage, O extends BrokerSpout
   private ackQueue: MessageRecord<M>[] = [];
   private committedPending = new Map<string, string | number>();
   private committing = false;
+  /** The ack loop while it runs: close() lets its batch finish before sending the rest. */
+  private commitRun: Promise<void> | null = null;
   private commitTimer: unknown = null;
   private readonly dlqQueue: MessageRecord<M>[] = [];
   private dlqRunning = false;
@@ -292,8 +296,8 @@ export abstract class BrokerSpout<M extends SourceMessage, O extends BrokerSpout
   }
 
   /**
-   * Stops polling, sends the acknowledgements already owed (bounded by one attempt), and closes
-   * the connections. Idempotent; the promise settles when all is closed.
+   * Stops polling, sends the acknowledgements already owed (an ack batch already sent is awaited
+   * for up to 2 s, then the rest go in one attempt), and closes the connections. Idempotent; the promise settles when all is closed.
    */
   close(): Promise<void> {
     if (this.closed) return this.loopDone;
@@ -306,6 +310,9 @@ export abstract class BrokerSpout<M extends SourceMessage, O extends BrokerSpout
     const adapter = this.adapter;
     this.loopDone = (async () => {
       if (adapter === null) return;
+      // a batch already on its way: let it finish (bounded), or the acks queued behind it would be
+      // skipped and the broker would redeliver records the topology has finished
+      if (this.commitRun !== null) await this.within(CLOSE_ACK_WAIT_MS, this.commitRun);
       if (this.ackQueue.length > 0 && this.connected && !this.committing) {
         const batch = this.ackQueue.splice(0, this.ackQueue.length);
         await adapter.ack(batch.map((r) => r.msg), this.takeCommitted()).catch(() => undefined);
@@ -633,8 +640,22 @@ export abstract class BrokerSpout<M extends SourceMessage, O extends BrokerSpout
     // one timer per batch, not per ack: acks drained in one loop turn go out in one call
     this.commitTimer = this.clock.setTimeout(() => {
       this.commitTimer = null;
-      void this.commit();
+      const run = this.commit().finally(() => {
+        if (this.commitRun === run) this.commitRun = null;
+      });
+      this.commitRun = run;
     }, 0);
+  }
+
+  /** Settles when `work` does or after `ms` on the spout's clock, whichever comes first. */
+  private within(ms: number, work: Promise<void>): Promise<void> {
+    let timer: unknown = null;
+    const limit = new Promise<void>((resolve) => {
+      timer = this.clock.setTimeout(resolve, ms);
+    });
+    return Promise.race([work, limit]).finally(() => {
+      if (timer !== null) this.clock.clear(timer);
+    });
   }
 
   private takeCommitted(): ReadonlyMap<string, string | number> {
