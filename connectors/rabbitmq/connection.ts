@@ -61,6 +61,7 @@ export class AmqpLink {
   private gen = 0;
   private broken: string | null = null;
   private closed = false;
+  private brokenHandler: ((why: string) => void) | null = null;
 
   constructor(
     private readonly options: RabbitMqConnectionOptions,
@@ -93,12 +94,26 @@ export class AmqpLink {
     this.model = model;
     this.broken = null;
     model.on('error', (err: Error) => {
-      if (this.model === model) this.broken = messageOf(err);
+      if (this.model === model) this.markBroken(messageOf(err));
     });
     model.on('close', (err?: Error) => {
-      if (this.model === model) this.broken ??= err ? messageOf(err) : 'closed by the broker';
+      if (this.model === model) this.markBroken(err ? messageOf(err) : 'closed by the broker');
     });
     return model;
+  }
+
+  /**
+   * Calls `handler` when the current connection becomes unusable by itself (the broker closed it,
+   * its socket or a channel of it failed); never for a connection this link closes.
+   */
+  onBroken(handler: (why: string) => void): void {
+    this.brokenHandler = handler;
+  }
+
+  private markBroken(why: string): void {
+    if (this.broken !== null || this.closed) return;
+    this.broken = why;
+    this.brokenHandler?.(why);
   }
 
   /** The connection if it is up. */
@@ -111,7 +126,7 @@ export class AmqpLink {
    * of an older connection (its channels closing after a replacement) change nothing.
    */
   fail(why: string, gen: number): void {
-    if (gen === this.gen && this.model !== null) this.broken ??= why;
+    if (gen === this.gen && this.model !== null) this.markBroken(why);
   }
 
   /** Why the connection is not usable now, as a coded error; null when it is up. */

@@ -121,6 +121,13 @@ export abstract class AmqpSourceBase<S extends AmqpSourceSettings> implements So
     this.inbox.push({ partition, offset, payload: raw.content, deliveries, raw, gen: this.gen, settled: false });
   }
 
+  onConnectionLost(lost: (err: unknown) => void): void {
+    this.link.onBroken((why) => {
+      this.inbox.wake();
+      lost(Object.assign(new Error(`${this.describe()} at ${this.link.where()}: ${why}`), { code: 'ECONNRESET' }));
+    });
+  }
+
   poll(max: number): Promise<readonly AmqpMessage[]> {
     return this.inbox.poll(max, this.s.pollWaitMs, () => this.link.problem());
   }
@@ -175,6 +182,14 @@ export abstract class AmqpSourceBase<S extends AmqpSourceSettings> implements So
     if (this.closed) return;
     this.closed = true;
     this.inbox.drain();
+    // the channel first: its close follows the acks sent on it, while a connection.close (on
+    // channel 0) can overtake acks still queued in the client, and the broker would requeue those
+    const ch = this.channel;
+    const confirm = this.confirm;
+    this.channel = null;
+    this.confirm = null;
+    if (ch !== null) await ch.close().catch(() => undefined);
+    if (confirm !== null) await confirm.close().catch(() => undefined);
     // closing the connection hands everything un-acked back to the broker at once
     await this.link.close();
   }
