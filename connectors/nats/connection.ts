@@ -67,6 +67,7 @@ export class NatsLink {
   private down: string | null = null;
   private closed = false;
   private readonly waiters = new Set<() => void>();
+  private downHandler: ((why: string) => void) | null = null;
 
   constructor(
     private readonly options: NatsConnectionOptions,
@@ -126,10 +127,24 @@ export class NatsLink {
     return null;
   }
 
+  /**
+   * Calls `handler` when the connection goes down by itself (disconnected, a protocol error, or
+   * the client gave up), once per outage; never for a connection this link closes.
+   */
+  onDown(handler: (why: string) => void): void {
+    this.downHandler = handler;
+  }
+
+  private setDown(why: string): void {
+    const was = this.down;
+    this.down = why;
+    if (was === null && !this.closed) this.downHandler?.(why);
+  }
+
   private async watch(nc: NatsConnection, backoff: Backoff): Promise<void> {
     for await (const s of nc.status()) {
-      if (s.type === 'disconnect') this.down = `disconnected from ${String(s.data)}`;
-      else if (s.type === 'error') this.down = `${messageOf(s.data)}`;
+      if (s.type === 'disconnect') this.setDown(`disconnected from ${String(s.data)}`);
+      else if (s.type === 'error') this.setDown(`${messageOf(s.data)}`);
       else if (s.type === 'reconnect') {
         this.down = null;
         backoff.reset();
@@ -137,7 +152,7 @@ export class NatsLink {
       }
     }
     // the client gave up (or we closed it)
-    if (this.nc === nc) this.down = 'closed';
+    if (this.nc === nc) this.setDown('closed');
     this.wakeAll();
   }
 

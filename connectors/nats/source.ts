@@ -105,6 +105,10 @@ export class JetStreamSource implements SourceAdapter<NatsMessage> {
     }
   }
 
+  onConnectionLost(lost: (err: unknown) => void): void {
+    this.link.onDown((why) => lost(Object.assign(new Error(`stream "${this.s.stream}" at ${this.link.where()}: ${why}`), { code: 'DISCONNECT' })));
+  }
+
   private async startFeed(consumer: Consumer, partition: string): Promise<void> {
     const feed = new Feed<NatsMessage>(partition, this.s.feedCapacity, toMessage);
     await feed.start(consumer);

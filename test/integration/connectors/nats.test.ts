@@ -165,6 +165,25 @@ if (!natsAvailable()) {
       }
     });
 
+    it('a spout holding all it may learns at once that the server went away, and resumes after it is back', async () => {
+      const { stream, subject } = await fresh();
+      await publish(`${subject}.a`, Array.from({ length: 40 }, (_, i) => `m${i}`));
+      const spout = new JetStreamSpout({ ...opts, ...FAST, stream, consumer: 'c', ackWaitMs: 2000, prefetch: 5, scheme: stringScheme() });
+      const d = new SpoutDriver(spout, { 'topology.max.spout.pending': 5 }, () => 'hold').start();
+      try {
+        // 5 in flight and the prefetch buffer full: no room, so the spout neither polls nor acks
+        await until('5 in flight and the buffer full', () => d.pending.size === 5 && spout.heldCount() >= 10);
+        expect(d.codes()).toEqual([]);
+        await server.kill9();
+        await until('the outage reported', () => d.codes().includes('ERR_CONNECTOR_CONNECT'), 20_000);
+        await server.restart();
+        await until('the test client back', () => !nc.isClosed() && (nc as unknown as { protocol: { connected: boolean } }).protocol.connected);
+        await until('all 40 processed', () => (d.settleHeld('ack'), tally(d.texts()).distinct.size === 40), 30_000);
+      } finally {
+        await d.stop();
+      }
+    });
+
     it('wrong credentials and an unreachable server at start: coded errors, retried with backoff, no throw', async () => {
       const bad = new SpoutDriver(new JetStreamSpout({ ...opts, ...FAST, password: 'wrong', stream: 'S1', consumer: 'c' }), {}).start();
       const away = new SpoutDriver(new JetStreamSpout({ ...FAST, servers: 'nats://127.0.0.1:1', stream: 'S1', consumer: 'c' }), {}).start();
