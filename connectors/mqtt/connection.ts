@@ -56,7 +56,6 @@ export class MqttLink {
   private epochN = 0;
   private closed = false;
   private lost: string | null = null;
-  private lostHandler: ((why: string) => void) | null = null;
 
   constructor(
     private readonly options: MqttConnectionOptions,
@@ -117,23 +116,12 @@ export class MqttLink {
     this.epochN++;
     this.lost = null;
     client.on('close', () => {
-      if (this.client === client) this.markLost('connection closed');
+      if (this.client === client) this.lost ??= 'connection closed';
     });
     client.on('error', (err: Error) => {
-      if (this.client === client) this.markLost(messageOf(err));
+      if (this.client === client) this.lost = messageOf(err);
     });
     return client;
-  }
-
-  /** Calls `handler` when the current connection is lost by itself; never for one this link ends. */
-  onLost(handler: (why: string) => void): void {
-    this.lostHandler = handler;
-  }
-
-  private markLost(why: string): void {
-    if (this.lost !== null) return;
-    this.lost = why;
-    if (!this.closed) this.lostHandler?.(why);
   }
 
   /** The client if it is connected. */

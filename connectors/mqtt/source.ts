@@ -76,13 +76,6 @@ export class MqttSource implements SourceAdapter<MqttMessage> {
     if (refused.length > 0) throw Object.assign(new Error(`the broker refused the subscription to ${refused.map((g) => g.topic).join(', ')} (reason ${refused[0].qos})`), { code: refused[0].qos });
   }
 
-  onConnectionLost(lost: (err: unknown) => void): void {
-    this.link.onLost((why) => {
-      this.inbox.wake();
-      lost(Object.assign(new Error(`${this.link.where()}: ${why}`), { code: 'ECONNRESET' }));
-    });
-  }
-
   private async receive(client: MqttClient, epoch: number, packet: IPublishPacket, callback: (err?: Error) => void): Promise<void> {
     if (packet.qos === 0) {
       // QoS 0 (the publisher's choice): nothing to acknowledge, nothing will be re-sent

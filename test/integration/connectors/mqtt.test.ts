@@ -146,27 +146,6 @@ if (!mosquittoAvailable()) {
       }
     });
 
-    it('a spout holding all it may learns at once that the broker went away, and resumes after it is back', async () => {
-      const topic = `t${++n}/a`;
-      const d = new SpoutDriver(new MqttSpout({ ...spoutOpts(topic, `full${n}`), maxPending: 5, prefetch: 5 }), { 'topology.max.spout.pending': 5 }, () => 'hold').start();
-      try {
-        await until('subscribed', () => d.spout.counters.connects === 1);
-        await saved();
-        await publish(topic, Array.from({ length: 20 }, (_, i) => `m${i}`));
-        // 5 in flight and the inbox full: no room, so the spout neither polls nor acks
-        await until('5 in flight and the inbox full', () => d.pending.size === 5 && d.spout.heldCount() >= 10);
-        expect(d.codes()).toEqual([]);
-        await saved(); // the session's queued messages on disk before the kill
-        await server.kill9();
-        await until('the outage reported', () => d.codes().includes('ERR_CONNECTOR_CONNECT'), 10_000);
-        await server.restart();
-        await until('reconnected', () => d.spout.counters.connects >= 2, 20_000);
-        await until('all 20', () => (d.settleHeld('ack'), tally(d.texts()).distinct.size === 20), 20_000);
-      } finally {
-        await d.stop();
-      }
-    });
-
     it('sink: QoS 1 publishes in batches, each input acked after its PUBACK', async () => {
       const topic = `t${++n}/out`;
       const reader = await client(`reader-${n}`);
