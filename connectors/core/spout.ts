@@ -297,7 +297,8 @@ export abstract class BrokerSpout<M extends SourceMessage, O extends BrokerSpout
 
   /**
    * Stops polling, sends the acknowledgements already owed (an ack batch already sent is awaited
-   * for up to 2 s, then the rest go in one attempt), and closes the connections. Idempotent; the promise settles when all is closed.
+   * for up to 2 s, then the rest go in one attempt), and closes the connections. Idempotent; the
+   * promise settles when all is closed.
    */
   close(): Promise<void> {
     if (this.closed) return this.loopDone;

@@ -5,13 +5,9 @@
  * instead of retrying the ack on it forever (seen in the Redis cluster suite under load).
  */
 import { ManualClock } from '../../../common/clock';
-import { BrokerSpout, connectorError, jsonScheme, seededRng, type Scheme, type SourceAdapter, type SourceMessage } from '../../../connectors/core';
+import { connectorError, jsonScheme, seededRng, type SourceAdapter } from '../../../connectors/core';
 import { type SquallError } from '../../../topology-api';
-import { advance, fakeContext, RecordingSpoutCollector, settle } from './helpers';
-
-interface Msg extends SourceMessage {
-  readonly offset: number;
-}
+import { AdapterSpout, advance, fakeContext, numberedMessages, RecordingSpoutCollector, settle, type NumberedMessage as Msg } from './helpers';
 
 /** A broker whose connections die on a restart and stay dead until connect() makes a new one. */
 class OneConnectionAdapter implements SourceAdapter<Msg> {
@@ -42,8 +38,8 @@ class OneConnectionAdapter implements SourceAdapter<Msg> {
   async poll(max: number): Promise<readonly Msg[]> {
     await Promise.resolve();
     this.check();
-    const out: Msg[] = [];
-    while (this.cursor < this.total && out.length < max) out.push({ partition: 'p', offset: this.cursor, payload: JSON.stringify({ n: this.cursor++ }), deliveries: 1 });
+    const out = numberedMessages(this.cursor, this.total, max);
+    this.cursor += out.length;
     return out;
   }
 
@@ -64,27 +60,11 @@ class OneConnectionAdapter implements SourceAdapter<Msg> {
   async close(): Promise<void> {}
 }
 
-class TestSpout extends BrokerSpout<Msg> {
-  protected readonly system = 'fake';
-  constructor(
-    clock: ManualClock,
-    private readonly fake: OneConnectionAdapter,
-  ) {
-    super({ maxPending: 4, prefetch: 4, reconnectBackoff: { initialMs: 5, maxMs: 40 }, clock, random: seededRng(1) });
-  }
-  protected createAdapter(): SourceAdapter<Msg> {
-    return this.fake;
-  }
-  protected defaultScheme(): Scheme {
-    return jsonScheme(['n']);
-  }
-}
-
 describe('BrokerSpout: a connection lost while the poll loop has no room', () => {
   it('reconnects when an ack finds the connection dead, then acknowledges everything', async () => {
     const clock = new ManualClock();
     const adapter = new OneConnectionAdapter(8);
-    const spout = new TestSpout(clock, adapter);
+    const spout = new AdapterSpout(adapter, { maxPending: 4, prefetch: 4, reconnectBackoff: { initialMs: 5, maxMs: 40 }, clock, random: seededRng(1) }, jsonScheme(['n']));
     const collector = new RecordingSpoutCollector();
     spout.open({}, fakeContext(), collector);
     spout.activate();

@@ -5,9 +5,9 @@
  * delivery counts (JetStream-, quorum-queue-like), on a manual clock.
  */
 import { ManualClock } from '../../../common/clock';
-import { BrokerSpout, connectorError, seededRng, stringScheme, type BrokerSpoutOptions, type Scheme, type SourceAdapter, type SourceMessage } from '../../../connectors/core';
+import { connectorError, seededRng, stringScheme, type SourceAdapter, type SourceMessage } from '../../../connectors/core';
 import type { SquallError } from '../../../topology-api';
-import { advance, fakeContext, RecordingSpoutCollector } from './helpers';
+import { AdapterSpout, advance, fakeContext, RecordingSpoutCollector } from './helpers';
 
 interface Msg extends SourceMessage {
   readonly offset: number;
@@ -72,27 +72,11 @@ class QueueAdapter implements SourceAdapter<Msg> {
   async close(): Promise<void> {}
 }
 
-class QueueSpout extends BrokerSpout<Msg> {
-  protected readonly system = 'queue';
-  constructor(
-    options: BrokerSpoutOptions,
-    private readonly queue: QueueAdapter,
-  ) {
-    super(options);
-  }
-  protected createAdapter(): SourceAdapter<Msg> {
-    return this.queue;
-  }
-  protected defaultScheme(): Scheme {
-    return stringScheme();
-  }
-}
-
 describe("BrokerSpout retryAt: 'broker'", () => {
   it('hands failures back with the backoff delay, counts redeliveries, dead-letters after maxRetries', async () => {
     const clock = new ManualClock();
     const queue = new QueueAdapter(clock, ['ok', 'flaky', 'poison']);
-    const spout = new QueueSpout({ retryAt: 'broker', maxRetries: 2, retryBackoff: { initialMs: 100, maxMs: 1000 }, clock, random: seededRng(1) }, queue);
+    const spout = new AdapterSpout(queue, { retryAt: 'broker', maxRetries: 2, retryBackoff: { initialMs: 100, maxMs: 1000 }, clock, random: seededRng(1) }, stringScheme());
     const collector = new RecordingSpoutCollector();
     spout.open({}, fakeContext(), collector);
     spout.activate();

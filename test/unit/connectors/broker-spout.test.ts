@@ -10,7 +10,6 @@
  */
 import { ManualClock } from '../../../common/clock';
 import {
-  BrokerSpout,
   checkSpoutOptions,
   connectorError,
   DEAD_LETTER_STREAM,
@@ -19,12 +18,11 @@ import {
   type BrokerSpoutOptions,
   type Offsets,
   type Rng,
-  type Scheme,
   type SourceAdapter,
   type SourceMessage,
 } from '../../../connectors/core';
 import { type SquallError, type TopologyConfig } from '../../../topology-api';
-import { advance, fakeContext, RecordingSpoutCollector, settle } from './helpers';
+import { AdapterSpout, advance, fakeContext, RecordingSpoutCollector, settle } from './helpers';
 
 interface Msg extends SourceMessage {
   readonly offset: number;
@@ -144,26 +142,10 @@ class FakeAdapter implements SourceAdapter<Msg> {
   }
 }
 
-class TestSpout extends BrokerSpout<Msg> {
-  protected readonly system = 'fake';
-  constructor(
-    options: BrokerSpoutOptions,
-    private readonly fake: FakeAdapter,
-  ) {
-    super(options);
-  }
-  protected createAdapter(): SourceAdapter<Msg> {
-    return this.fake;
-  }
-  protected defaultScheme(): Scheme {
-    return jsonScheme(['n', 'kind']);
-  }
-}
-
 interface Run {
   broker: FakeBroker;
   adapter: FakeAdapter;
-  spout: TestSpout;
+  spout: AdapterSpout<Msg>;
   collector: RecordingSpoutCollector;
   clock: ManualClock;
 }
@@ -179,7 +161,8 @@ function setup(seed: number, commitStyle: 'message' | 'prefix', options: Partial
   }
   const adapter = new FakeAdapter(broker, commitStyle);
   const clock = new ManualClock();
-  const spout = new TestSpout(
+  const spout = new AdapterSpout(
+    adapter,
     {
       maxPending: 5 + Math.floor(rng() * 40),
       prefetch: 1 + Math.floor(rng() * 30),
@@ -190,7 +173,7 @@ function setup(seed: number, commitStyle: 'message' | 'prefix', options: Partial
       random: seededRng(seed + 3),
       ...options,
     },
-    adapter,
+    jsonScheme(['n', 'kind']),
   );
   const collector = new RecordingSpoutCollector();
   spout.open(conf, fakeContext(), collector);

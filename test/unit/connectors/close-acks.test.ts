@@ -5,13 +5,9 @@
  * had finished: duplicates after every clean shutdown or rebalance (RabbitMQ prefetch suite).
  */
 import { ManualClock } from '../../../common/clock';
-import { BrokerSpout, connectorError, jsonScheme, seededRng, type Scheme, type SourceAdapter, type SourceMessage } from '../../../connectors/core';
+import { connectorError, jsonScheme, seededRng, type SourceAdapter } from '../../../connectors/core';
 import { type SquallError } from '../../../topology-api';
-import { advance, fakeContext, RecordingSpoutCollector, settle } from './helpers';
-
-interface Msg extends SourceMessage {
-  readonly offset: number;
-}
+import { AdapterSpout, advance, fakeContext, numberedMessages, RecordingSpoutCollector, settle, type NumberedMessage as Msg } from './helpers';
 
 /** A broker whose ack calls wait until the test lets them through. */
 class GatedAckAdapter implements SourceAdapter<Msg> {
@@ -30,8 +26,8 @@ class GatedAckAdapter implements SourceAdapter<Msg> {
 
   async poll(max: number): Promise<readonly Msg[]> {
     await Promise.resolve();
-    const out: Msg[] = [];
-    while (this.cursor < this.total && out.length < max) out.push({ partition: 'p', offset: this.cursor, payload: JSON.stringify({ n: this.cursor++ }), deliveries: 1 });
+    const out = numberedMessages(this.cursor, this.total, max);
+    this.cursor += out.length;
     return out;
   }
 
@@ -65,24 +61,8 @@ class GatedAckAdapter implements SourceAdapter<Msg> {
   }
 }
 
-class TestSpout extends BrokerSpout<Msg> {
-  protected readonly system = 'fake';
-  constructor(
-    clock: ManualClock,
-    private readonly fake: GatedAckAdapter,
-  ) {
-    super({ maxPending: 8, prefetch: 8, clock, random: seededRng(3) });
-  }
-  protected createAdapter(): SourceAdapter<Msg> {
-    return this.fake;
-  }
-  protected defaultScheme(): Scheme {
-    return jsonScheme(['n']);
-  }
-}
-
-async function openWithEight(clock: ManualClock, adapter: GatedAckAdapter): Promise<{ spout: TestSpout; ids: unknown[] }> {
-  const spout = new TestSpout(clock, adapter);
+async function openWithEight(clock: ManualClock, adapter: GatedAckAdapter): Promise<{ spout: AdapterSpout<Msg>; ids: unknown[] }> {
+  const spout = new AdapterSpout(adapter, { maxPending: 8, prefetch: 8, clock, random: seededRng(3) }, jsonScheme(['n']));
   const collector = new RecordingSpoutCollector();
   spout.open({}, fakeContext(), collector);
   spout.activate();

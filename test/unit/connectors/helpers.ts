@@ -3,6 +3,7 @@
  * TopologyContext, a ManualClock, and a way to let the spout's async loops run.
  */
 import { ManualClock } from '../../../common/clock';
+import { BrokerSpout, type BrokerSpoutOptions, type Scheme, type SourceAdapter, type SourceMessage } from '../../../connectors/core';
 import { Fields, TupleImpl, type OutputCollector, type SpoutOutputCollector, type TopologyContext, type Tuple } from '../../../topology-api';
 import { UserMetricsRegistry } from '../../../worker/user-metrics';
 
@@ -98,4 +99,35 @@ export function tuple(values: unknown[], fields: string[], component = 'src', st
 
 export function tickTuple(): TupleImpl {
   return new TupleImpl([1], new Fields(['rate_secs']), '__system', -1, '__tick', 0, 0, 0, null);
+}
+
+/** A BrokerSpout over the adapter under test, decoding with `scheme`; errors name the adapter's system. */
+export class AdapterSpout<M extends SourceMessage> extends BrokerSpout<M> {
+  protected readonly system: string;
+  constructor(
+    private readonly source: SourceAdapter<M>,
+    options: BrokerSpoutOptions,
+    private readonly decodeWith: Scheme,
+  ) {
+    super(options);
+    this.system = source.system;
+  }
+  protected createAdapter(): SourceAdapter<M> {
+    return this.source;
+  }
+  protected defaultScheme(): Scheme {
+    return this.decodeWith;
+  }
+}
+
+/** A message of a single-partition fake broker: payload `{"n": offset}`. */
+export interface NumberedMessage extends SourceMessage {
+  readonly offset: number;
+}
+
+/** Up to `max` numbered messages from offset `from`, none at or past `total`. */
+export function numberedMessages(from: number, total: number, max: number): NumberedMessage[] {
+  const out: NumberedMessage[] = [];
+  for (let n = from; n < total && out.length < max; n++) out.push({ partition: 'p', offset: n, payload: JSON.stringify({ n }), deliveries: 1 });
+  return out;
 }
