@@ -19,6 +19,7 @@
  */
 import type { Recovery, SpoutLedger } from '../../bench/chaos/ledger';
 import type { TopologyPage } from '../../common/protocol/rest';
+import type { LogRecord } from '../helpers/cluster-faults';
 import { Cluster, sleep, waitFor, backstopMs, CLUSTER_START_BOUND_MS, CLUSTER_STOP_BOUND_MS, SUBMIT_BOUND_MS } from '../helpers/cluster-harness';
 import {
   FAULT_FIXTURE,
@@ -126,16 +127,20 @@ if (!zookeeperAvailable()) {
           expect(fromCut.stallMs).toBeGreaterThanOrEqual(CUT_MS / 2);
           await waitFor('both worker links through the proxies again', () => linksThroughProxies() === 2, 5_000);
 
-          // Each worker saw its link fail and open again (workers log to their supervisor's output).
-          const links = logRecords(cluster, ['sup-1', 'sup-2'], cutAt).filter((r) => /^link to worker /.test(r.msg));
-          for (const sup of ['sup-1', 'sup-2']) {
-            const mine = links.filter((r) => r.daemon === sup);
-            expect({ sup, lost: mine.some((r) => / lost: /.test(r.msg) && r.time < restoredAt), reopened: mine.some((r) => / open$/.test(r.msg) && r.time >= restoredAt) }).toEqual({
-              sup,
-              lost: true,
-              reopened: true,
+          // Each worker saw its link fail and open again (in its own log file, which its logger
+          // writes asynchronously: the last line may land a moment after the link is back).
+          const seen = (): Array<{ sup: string; lost: boolean; reopened: boolean }> => {
+            const links = logRecords(cluster, ['sup-1', 'sup-2'], cutAt).filter((r) => /^link to worker /.test(r.msg));
+            return ['sup-1', 'sup-2'].map((sup) => {
+              const mine = links.filter((r) => r.daemon === sup);
+              return { sup, lost: mine.some((r) => / lost: /.test(r.msg) && r.time < restoredAt), reopened: mine.some((r) => / open$/.test(r.msg) && r.time >= restoredAt) };
             });
-          }
+          };
+          await waitFor('each worker logging its link lost and open again', () => seen().every((s) => s.lost && s.reopened), 10_000).catch(() => undefined);
+          expect(seen()).toEqual([
+            { sup: 'sup-1', lost: true, reopened: true },
+            { sup: 'sup-2', lost: true, reopened: true },
+          ]);
           // No worker was restarted for it, and nothing is lost.
           await unharmed('after the link cut');
           console.log(`link cut for ${CUT_MS} ms (${cut} connections reset, ${refused} reconnect attempts refused): from the cut, ${describeRecovery(fromCut)}; from the restore, ${describeRecovery(recovery)}`);
@@ -160,8 +165,11 @@ if (!zookeeperAvailable()) {
           const stranger = await strangerHandshake('127.0.0.1', target.port, { secret: 'a guess', topologyId: id, clientId: `${other.supervisorId}:${other.port}` });
           expect(stranger).toMatchObject({ code: 4001, frames: 1 });
           expect(stranger.reason).toMatch(/^ERR_HANDSHAKE_FAILED /);
-          // Each refusal is logged by the worker, in one line.
-          const refusals = logRecords(cluster, [target.supervisorId], since).filter((r) => r.code === 'ERR_FRAME_MALFORMED' || r.code === 'ERR_HANDSHAKE_FAILED');
+          // Each refusal is logged by the worker, in one line. The worker writes its log file
+          // through a stream of its own, so a line can land after the refused peer saw its answer.
+          const refused = (): LogRecord[] => logRecords(cluster, [target.supervisorId], since).filter((r) => r.code === 'ERR_FRAME_MALFORMED' || r.code === 'ERR_HANDSHAKE_FAILED');
+          await waitFor('three refusals in the worker log', () => refused().length >= 3, 10_000).catch(() => undefined);
+          const refusals = refused();
           expect(refusals.map((r) => r.code).sort()).toEqual(['ERR_FRAME_MALFORMED', 'ERR_FRAME_MALFORMED', 'ERR_HANDSHAKE_FAILED']);
           await unharmed('after the strangers');
           console.log(`strangers refused: ${refusals.map((r) => `${r.code as string} (${r.msg})`).join('; ')}`);
