@@ -384,5 +384,30 @@ export function describeStateBackendContract(name: string, harness: () => StateB
       await after.commit(2);
       expect(after.size).toBe(10);
     });
+
+    // A fold the client gave up on (a command timeout) may still run in the backend later, after
+    // the next prepare has cleared the group and sealed new rows under a txid not yet committed:
+    // it must move nothing then, or that prepare's rows become committed under the old txid and
+    // its staged txid is lost (the commit of the new txid then fails with ERR_STATE_TXID).
+    it('a fold of a group whose staged txid is not committed moves nothing', async () => {
+      const backend = rawBackend();
+      const store = await base();
+      await store.beginStage();
+      await store.stage([entry('a', 2), entry('b', null)]);
+      await store.seal(2);
+      for (const kg of groups) await backend.fold(ns, kg); // late folds of txid 1
+      expect(await committed()).toEqual([
+        ['a', 1],
+        ['b', 1],
+        ['c', 1],
+      ]);
+      const metas = await backend.meta(ns, groups);
+      expect(metas.filter((m) => m.staged !== 2)).toEqual([]);
+      await store.commit(2);
+      expect(await committed()).toEqual([
+        ['a', 2],
+        ['c', 1],
+      ]);
+    });
   });
 }

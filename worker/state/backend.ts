@@ -57,7 +57,9 @@ export interface StateBackend {
   /**
    * Moves every staged row of the group into its committed rows (a null value deletes the row)
    * and clears its staged txid, atomically, inside the backend (one SQLite transaction, one Redis
-   * script): a group is a fraction of a task's state, and this is its whole commit work.
+   * script): a group is a fraction of a task's state, and this is its whole commit work. Does
+   * nothing unless the group is decided (staged txid ≤ committed txid): a late fold must not move
+   * the rows of a prepare sealed after it.
    */
   fold(ns: string, kg: number): Promise<void>;
   /** Idempotent; what is in flight fails with ERR_CLOSED or completes. */

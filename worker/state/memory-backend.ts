@@ -110,6 +110,7 @@ export class MemoryBackend implements StateBackend {
   async fold(ns: string, kg: number): Promise<void> {
     this.check();
     const g = groupOf(this.storage.groups(this.scope, ns), kg);
+    if (g.stagedTxid === null || g.committedTxid === null || g.stagedTxid > g.committedTxid) return; // not decided
     for (const [id, row] of g.staged) {
       if (row[1] === null) g.committed.delete(id);
       else g.committed.set(id, row);

@@ -30,9 +30,17 @@ const RECONNECT_MAX_MS = 2000;
 
 /**
  * The fold of one key group, atomic in Redis: KEYS committed hash, staged hash, meta hash;
- * ARGV the staged-txid field. A zero-length staged value deletes the row.
+ * ARGV the staged-txid field, the committed-txid field. A zero-length staged value deletes the
+ * row. Only a decided group is folded (staged txid ≤ committed txid): a fold the client gave up
+ * on (command timeout) and ioredis sent again after a reconnect can run after the next prepare
+ * sealed the group, and must not move that prepare's rows.
  */
 const FOLD_SCRIPT = `
+local staged = tonumber(redis.call('HGET', KEYS[3], ARGV[1]))
+local committed = tonumber(redis.call('HGET', KEYS[3], ARGV[2]))
+if staged == nil or committed == nil or staged > committed then
+  return -1
+end
 local rows = redis.call('HGETALL', KEYS[2])
 for i = 1, #rows, 2 do
   if string.len(rows[i + 1]) == 0 then
@@ -46,7 +54,7 @@ redis.call('HDEL', KEYS[3], ARGV[1])
 return #rows / 2
 `;
 
-type FoldingRedis = Redis & { squallFold(committed: string, staged: string, meta: string, field: string): Promise<number> };
+type FoldingRedis = Redis & { squallFold(committed: string, staged: string, meta: string, stagedField: string, committedField: string): Promise<number> };
 const TOMBSTONE = Buffer.alloc(0);
 
 const buf = (b: Uint8Array): Buffer => (Buffer.isBuffer(b) ? b : Buffer.from(b.buffer, b.byteOffset, b.byteLength));
@@ -173,7 +181,7 @@ export class RedisBackend implements StateBackend {
 
   fold(ns: string, kg: number): Promise<void> {
     return this.run('folding staged rows', async () => {
-      await this.redis.squallFold(this.key(ns, `${kg}:c`), this.key(ns, `${kg}:s`), this.key(ns, 'meta'), `s:${kg}`);
+      await this.redis.squallFold(this.key(ns, `${kg}:c`), this.key(ns, `${kg}:s`), this.key(ns, 'meta'), `s:${kg}`, `c:${kg}`);
     });
   }
 

@@ -61,6 +61,7 @@ export class SqliteBackend implements StateBackend {
     });
     // set-based: ~3x fewer statements than moving the rows one by one
     this.foldGroup = this.db.transaction((ns: string, kg: number) => {
+      if (this.st.decided.get(ns, kg) === undefined) return;
       this.st.foldPuts.run(ns, kg);
       this.st.foldDeletes.run(ns, kg, ns, kg);
       this.st.clearStaged.run(ns, kg);
@@ -82,6 +83,7 @@ export class SqliteBackend implements StateBackend {
       ),
       foldDeletes: db.prepare('DELETE FROM squall_state WHERE ns = ? AND kg = ? AND k IN (SELECT k FROM squall_staged WHERE ns = ? AND kg = ? AND v IS NULL)'),
       clearStaged: db.prepare('DELETE FROM squall_staged WHERE ns = ? AND kg = ?'),
+      decided: db.prepare('SELECT 1 FROM squall_groups WHERE ns = ? AND kg = ? AND staged IS NOT NULL AND committed IS NOT NULL AND staged <= committed'),
       ensureGroup: db.prepare('INSERT INTO squall_groups (ns, kg) VALUES (?, ?) ON CONFLICT (ns, kg) DO NOTHING'),
       markCommitted: db.prepare('UPDATE squall_groups SET committed = ? WHERE ns = ? AND kg = ?'),
       markStaged: db.prepare('UPDATE squall_groups SET staged = ? WHERE ns = ? AND kg = ?'),
