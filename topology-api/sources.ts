@@ -20,9 +20,12 @@ export interface GeneratorSpoutOptions {
 /**
  * A replayable spout that needs no external system: tuple `i` is `generate(i)`, so it can rewind
  * to any position (exactly-once: `offsets()` is the count emitted, `seek` resumes there) and
- * replay a failed tuple (at-least-once: `fail(i)` emits tuple `i` again). Task k of n emits the
- * tuples whose index is k modulo n; with `count`, the whole spout emits tuples 0..count-1 once.
- * The message id of a tuple is its index.
+ * replay a failed tuple (at-least-once: `fail(i)` emits tuple `i` again). Under at-least-once,
+ * `offsets()` is the count before its earliest tuple whose tree has not completed (the acked
+ * prefix, as Storm's KafkaSpout commits): a restarted task resumes there, so a tuple that failed
+ * (or was still in flight) when its task died is emitted again even if a later checkpoint
+ * committed. Task k of n emits the tuples whose index is k modulo n; with `count`, the whole
+ * spout emits tuples 0..count-1 once. The message id of a tuple is its index.
  */
 export class GeneratorSpout extends BaseRichSpout {
   private collector!: SpoutOutputCollector;
@@ -32,16 +35,22 @@ export class GeneratorSpout extends BaseRichSpout {
   private next = 0;
   private retry: number[] = [];
   private startedMs = 0;
+  /** at-least-once: this task's offsets (0, 1, ...) of tuples emitted and not yet acked. */
+  private incomplete: Set<number> | null = null;
+  /** at-least-once: every tuple of this task before this offset has been acked. */
+  private acked = 0;
 
   constructor(private readonly options: GeneratorSpoutOptions) {
     super();
   }
 
-  open(_conf: Readonly<TopologyConfig>, context: TopologyContext, collector: SpoutOutputCollector): void {
+  open(conf: Readonly<TopologyConfig>, context: TopologyContext, collector: SpoutOutputCollector): void {
     this.collector = collector;
     this.taskIndex = Math.max(0, context.getThisTaskIndex());
     this.tasks = Math.max(1, context.getComponentTasks(context.getThisComponentId()).length);
     this.startedMs = Date.now();
+    const guarantee = conf['topology.processing.guarantee'] ?? 'at-least-once';
+    this.incomplete = guarantee === 'at-least-once' ? new Set() : null;
   }
 
   nextTuple(): void {
@@ -54,22 +63,33 @@ export class GeneratorSpout extends BaseRichSpout {
     if (this.options.count !== undefined && i >= this.options.count) return;
     const rate = this.options.ratePerSec;
     if (rate !== undefined && this.next >= ((Date.now() - this.startedMs) / 1000) * rate) return;
+    this.incomplete?.add(this.next);
     this.next++;
     this.collector.emit(this.options.generate(i), i);
+  }
+
+  ack(msgId: unknown): void {
+    const incomplete = this.incomplete;
+    if (incomplete === null || typeof msgId !== 'number') return;
+    incomplete.delete((msgId - this.taskIndex) / this.tasks);
+    while (this.acked < this.next && !incomplete.has(this.acked)) this.acked++;
   }
 
   fail(msgId: unknown): void {
     if (typeof msgId === 'number') this.retry.push(msgId);
   }
 
+  /** exactly-once: the count emitted; at-least-once: the count before the earliest tuple not acked. */
   offsets(): GeneratorOffsets {
-    return { next: this.next };
+    return { next: this.incomplete === null ? this.next : this.acked };
   }
 
   seek(offsets: unknown): void {
     const next = (offsets as GeneratorOffsets | null)?.next;
     this.next = typeof next === 'number' && next >= 0 ? next : 0;
     this.retry = [];
+    this.incomplete?.clear();
+    this.acked = this.next;
     this.startedMs = Date.now() - (this.next / (this.options.ratePerSec ?? Infinity)) * 1000;
   }
 

@@ -77,6 +77,10 @@ export class PacedSentences extends BaseRichSpout {
     this.inner!.nextTuple();
   }
 
+  ack(msgId: unknown): void {
+    this.inner?.ack(msgId);
+  }
+
   fail(msgId: unknown): void {
     this.inner?.fail(msgId);
   }
