@@ -35,8 +35,11 @@ export class GeneratorSpout extends BaseRichSpout {
   private next = 0;
   private retry: number[] = [];
   private startedMs = 0;
-  /** at-least-once: this task's offsets (0, 1, ...) of tuples emitted and not yet acked. */
-  private incomplete: Set<number> | null = null;
+  /**
+   * at-least-once: which of this task's offsets in [acked, next) are acked, a ring indexed by
+   * offset & (length - 1) (grown when full; a byte per tuple pending, no allocation per tuple).
+   */
+  private done: Uint8Array | null = null;
   /** at-least-once: every tuple of this task before this offset has been acked. */
   private acked = 0;
 
@@ -50,7 +53,7 @@ export class GeneratorSpout extends BaseRichSpout {
     this.tasks = Math.max(1, context.getComponentTasks(context.getThisComponentId()).length);
     this.startedMs = Date.now();
     const guarantee = conf['topology.processing.guarantee'] ?? 'at-least-once';
-    this.incomplete = guarantee === 'at-least-once' ? new Set() : null;
+    this.done = guarantee === 'at-least-once' ? new Uint8Array(1024) : null;
   }
 
   nextTuple(): void {
@@ -63,16 +66,30 @@ export class GeneratorSpout extends BaseRichSpout {
     if (this.options.count !== undefined && i >= this.options.count) return;
     const rate = this.options.ratePerSec;
     if (rate !== undefined && this.next >= ((Date.now() - this.startedMs) / 1000) * rate) return;
-    this.incomplete?.add(this.next);
+    if (this.done !== null) this.pending(this.next);
     this.next++;
     this.collector.emit(this.options.generate(i), i);
   }
 
+  /** at-least-once: offset `k` (= next) emitted, not acked yet. */
+  private pending(k: number): void {
+    let done = this.done!;
+    if (k - this.acked >= done.length) {
+      const grown = new Uint8Array(done.length * 2);
+      for (let j = this.acked; j < k; j++) grown[j & (grown.length - 1)] = done[j & (done.length - 1)];
+      this.done = done = grown;
+    }
+    done[k & (done.length - 1)] = 0;
+  }
+
   ack(msgId: unknown): void {
-    const incomplete = this.incomplete;
-    if (incomplete === null || typeof msgId !== 'number') return;
-    incomplete.delete((msgId - this.taskIndex) / this.tasks);
-    while (this.acked < this.next && !incomplete.has(this.acked)) this.acked++;
+    const done = this.done;
+    if (done === null || typeof msgId !== 'number') return;
+    const k = (msgId - this.taskIndex) / this.tasks;
+    if (k < this.acked || k >= this.next) return;
+    const mask = done.length - 1;
+    done[k & mask] = 1;
+    while (this.acked < this.next && done[this.acked & mask] === 1) this.acked++;
   }
 
   fail(msgId: unknown): void {
@@ -81,14 +98,13 @@ export class GeneratorSpout extends BaseRichSpout {
 
   /** exactly-once: the count emitted; at-least-once: the count before the earliest tuple not acked. */
   offsets(): GeneratorOffsets {
-    return { next: this.incomplete === null ? this.next : this.acked };
+    return { next: this.done === null ? this.next : this.acked };
   }
 
   seek(offsets: unknown): void {
     const next = (offsets as GeneratorOffsets | null)?.next;
     this.next = typeof next === 'number' && next >= 0 ? next : 0;
     this.retry = [];
-    this.incomplete?.clear();
     this.acked = this.next;
     this.startedMs = Date.now() - (this.next / (this.options.ratePerSec ?? Infinity)) * 1000;
   }

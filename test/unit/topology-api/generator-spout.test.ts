@@ -2,8 +2,8 @@ import { SentenceGeneratorSpout, generatedSentence, resolveTopologyConfig } from
 import { RecordingSpoutCollector, fakeContext } from '../connectors/helpers';
 
 /** Task `taskIndex` of 2 of a sentence generator under `guarantee`, with what it emitted. */
-function open(guarantee: string, taskIndex = 1): { spout: SentenceGeneratorSpout; out: RecordingSpoutCollector; ids: () => number[] } {
-  const spout = new SentenceGeneratorSpout({ count: 100 });
+function open(guarantee: string, taskIndex = 1, count = 100): { spout: SentenceGeneratorSpout; out: RecordingSpoutCollector; ids: () => number[] } {
+  const spout = new SentenceGeneratorSpout({ count });
   const out = new RecordingSpoutCollector();
   spout.open(resolveTopologyConfig({ 'topology.processing.guarantee': guarantee }), fakeContext(taskIndex, 2, 'sentences'), out);
   return { spout, out, ids: () => out.emitted.map((e) => e.msgId as number) };
@@ -51,5 +51,18 @@ describe('GeneratorSpout offsets', () => {
     expect(second.ids()).toEqual([3, 5, 7]); // 5 again (at-least-once), 3 and 7 not lost
     expect(second.out.emitted[0].values).toEqual([generatedSentence(3)]);
     expect(second.spout.offsets()).toEqual({ next: 1 });
+  });
+
+  it('at-least-once: any number pending (the record grows), acked in any order', () => {
+    const { spout, ids } = open('at-least-once', 0, 10_000);
+    for (let i = 0; i < 3000; i++) spout.nextTuple();
+    const emitted = ids();
+    expect(emitted).toHaveLength(3000);
+    for (const id of emitted.slice(1).reverse()) spout.ack(id);
+    expect(spout.offsets()).toEqual({ next: 0 });
+    spout.ack(emitted[0]);
+    expect(spout.offsets()).toEqual({ next: 3000 });
+    spout.ack(emitted[5]); // acked twice: nothing moves
+    expect(spout.offsets()).toEqual({ next: 3000 });
   });
 });
