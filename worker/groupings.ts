@@ -53,14 +53,18 @@ class FieldsGrouper implements Grouper {
  */
 class KeyGroupGrouper implements Grouper {
   readonly single = true;
+  /** The task owning each key group (taskIndexForKeyGroup, computed once). */
+  private readonly owners: Int32Array;
+  private readonly groupOf = keyGroupOfFields;
   constructor(
-    private readonly tasks: readonly number[],
+    tasks: readonly number[],
     private readonly indexes: readonly number[],
     private readonly maxKeyGroups: number,
-  ) {}
+  ) {
+    this.owners = Int32Array.from({ length: maxKeyGroups }, (_, g) => tasks[taskIndexForKeyGroup(g, tasks.length, maxKeyGroups)]);
+  }
   choose(values: readonly unknown[]): number {
-    const group = keyGroupOfFields(values, this.indexes, this.maxKeyGroups);
-    return this.tasks[taskIndexForKeyGroup(group, this.tasks.length, this.maxKeyGroups)];
+    return this.owners[this.groupOf(values, this.indexes, this.maxKeyGroups)];
   }
   chooseMany(values: readonly unknown[]): readonly number[] {
     return [this.choose(values)];

@@ -9,7 +9,13 @@
  * itself for a one-field grouping, the array of values for several fields. `keyGroupOfFields`
  * (routing) and `keyGroupOf` (state) agree by construction.
  */
-import { fmix32, hashFields, hashValue } from '../hash';
+import { fmix32 as fmix32Export, hashFields as hashFieldsExport, hashValue as hashValueExport } from '../hash';
+
+// Read once: the build's CommonJS output reaches another module's function through a property
+// getter on every call, measurable on this per-tuple path (keyed stateful routing).
+const fmix32 = fmix32Export;
+const hashFields = hashFieldsExport;
+const hashValue = hashValueExport;
 
 /** Key groups `start` (inclusive) to `end` (exclusive). */
 export interface KeyGroupRange {

@@ -213,11 +213,16 @@ export class KeyValueStateImpl<K, V> implements KeyValueState<K, V>, ManagedStat
     return (this.committedTxid !== null && txid <= this.committedTxid) || (this.decidedTxid !== null && txid <= this.decidedTxid);
   }
 
-  /** Checks ownership, captures the barrier value for a snapshot being written, records undo. */
+  /**
+   * Captures the barrier value for a snapshot being written, and on a key's first change since
+   * the last checkpoint checks that the task owns its key group and records its undo. A key
+   * changed again is not hashed again: the per-tuple path of a hot key is two Map lookups.
+   */
   private beforeChange(key: K): void {
-    if (this.owned !== null && this.owned[keyGroupOf(key, this.max)] !== 1) throw notOwned(key, this.store.ns);
     if (this.snap !== null) this.capture(key);
-    if (!this.changed.has(key)) this.changed.set(key, this.recordOf(key));
+    if (this.changed.has(key)) return;
+    if (this.owned !== null && this.owned[keyGroupOf(key, this.max)] !== 1) throw notOwned(key, this.store.ns);
+    this.changed.set(key, this.recordOf(key));
   }
 
   private touchObject(key: unknown, value: object): void {
