@@ -36,7 +36,7 @@ import { SystemClock } from '../common/clock';
 import { Histogram } from '../common/histogram';
 import { silentLogger } from '../common/logging';
 import { WorkerRuntime } from '../worker/runtime';
-import { defaultStateSource } from '../worker/checkpoint/state-source';
+import { createStateProvider } from '../worker/state/provider';
 import { whenSettled } from '../worker/checkpoint/state-access';
 import { median, rate, sleep, type Snapshot } from './measure';
 
@@ -92,16 +92,23 @@ function wordCount(stateful: boolean): TopologyBuilder {
   return b;
 }
 
+/** Where the embedded (SQLite) provider keeps this run's files; removed at exit. */
+const STATE_DIR = fs.mkdtempSync(path.join(os.tmpdir(), 'squall-state-bench-'));
+process.on('exit', () => fs.rmSync(STATE_DIR, { recursive: true, force: true }));
+
+/** A WorkerRuntime with the configured state provider, as a worker process opens it (worker/worker.ts). */
 function runtime(b: TopologyBuilder, config: TopologyConfig): WorkerRuntime {
   const topo = b.createTopology();
+  const name = `bench-state-${process.pid}-${Math.random().toString(36).slice(2)}`;
   const rt = new WorkerRuntime({
     topologyId: `bench-${Math.random().toString(36).slice(2)}`,
     definition: topo.definition,
     factories: topo.factories,
-    config: resolveTopologyConfig(topo.config, { 'topology.name': `bench-state-${process.pid}-${Math.random().toString(36).slice(2)}` }, config),
+    config: resolveTopologyConfig(topo.config, { 'topology.name': name }, config),
     clock: new SystemClock(),
     logger: silentLogger(),
     seed: 1,
+    stateEnv: { topology: name, dir: STATE_DIR },
   });
   rt.start();
   return rt;
@@ -155,9 +162,9 @@ async function throughputRatios(provider: string): Promise<Record<string, number
 
 /** One checkpoint of `keys` keys through the provider (as a stateful task's state). */
 async function bigCheckpoint(provider: string, keys: number): Promise<Record<string, number>> {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'squall-state-bench-'));
-  const conf = resolveTopologyConfig({ 'topology.name': `bench-1m-${process.pid}`, 'topology.state.provider': provider, ...(provider === 'sqlite' ? { 'topology.state.provider.config': { dir } } : {}) });
-  const source = defaultStateSource(conf);
+  const name = `bench-1m-${process.pid}`;
+  const conf = resolveTopologyConfig({ 'topology.name': name, 'topology.state.provider': provider });
+  const source = createStateProvider(conf, { topology: name, dir: STATE_DIR });
   try {
     const state = await whenSettled(source.open({ namespace: 'bench/count/0' })) as { put(k: unknown, v: unknown): void; prepareCommit(t: number): unknown; commit(t: number): unknown; checkpointStats?: () => { sizeBytes: number } };
     for (let i = 0; i < keys; i++) state.put(`key-${i}`, i);
@@ -172,7 +179,6 @@ async function bigCheckpoint(provider: string, keys: number): Promise<Record<str
     return { keys, captureMs, prepareMs, commitMs, sizeBytes: state.checkpointStats?.().sizeBytes ?? NaN };
   } finally {
     await whenSettled(source.close?.());
-    fs.rmSync(dir, { recursive: true, force: true });
   }
 }
 
