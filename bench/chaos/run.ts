@@ -196,6 +196,7 @@ async function mainState(o: Options): Promise<number> {
   const dir = o.dir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'squall-chaos-state-'));
   const t0 = Date.now();
   const log = (line: string): void => void process.stdout.write(`[${((Date.now() - t0) / 1000).toFixed(1).padStart(6)} s] ${line}\n`);
+  log(`seed ${o.seed} (--seed ${o.seed} repeats these faults)`);
   const outcomes = await stateChaos(
     { seed: o.seed, supervisors: o.supervisors, slots: o.slots, workers: o.workers, rate: o.rate, durationSecs: o.durationSecs, killIntervalSecs: o.killIntervalSecs, dir, daemonConfig: DAEMON_CONFIG },
     log,
