@@ -32,6 +32,8 @@ export interface ManagedServer {
   stop(): Promise<void>;
   /** SIGKILL now, keeping the data (restart() brings it back); resolves once it has exited. */
   kill9(): Promise<void>;
+  /** A clean shutdown (SIGTERM, SIGKILL after the grace period) keeping the data: restart() brings it back. */
+  shutdown(): Promise<void>;
   /** Stops the process if running (SIGTERM) and starts it again on the same port and data. */
   restart(): Promise<void>;
   /** SIGSTOP: connections stay open, nothing is answered (a hung server). */
@@ -200,6 +202,10 @@ class Managed implements ManagedServer {
 
   async kill9(): Promise<void> {
     await this.stopProcess('SIGKILL');
+  }
+
+  async shutdown(): Promise<void> {
+    await this.stopProcess(this.spec.stopSignal ?? 'SIGTERM');
   }
 
   async restart(): Promise<void> {

@@ -8,13 +8,26 @@ import { fakeContext, RecordingSpoutCollector, type Emitted } from '../../unit/c
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-/** Polls `check` until it returns something truthy; named and bounded. */
+/** Settles as `work` does, or rejects naming `what` after `timeoutMs`: an await that cannot hang. */
+export async function within<T>(what: string, work: Promise<T>, timeoutMs: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const limit = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)), timeoutMs);
+  });
+  try {
+    return await Promise.race([work, limit]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Polls `check` until it returns something truthy; named and bounded (a check that hangs included). */
 export async function until<T>(what: string, check: () => T | undefined | null | false | Promise<T | undefined | null | false>, timeoutMs = 15_000, pollMs = 20): Promise<T> {
   const deadline = performance.now() + timeoutMs;
   let last: unknown = null;
   for (;;) {
     try {
-      const v = await check();
+      const v = await within(what, Promise.resolve(check()), Math.max(1, deadline - performance.now()));
       if (v !== undefined && v !== null && v !== false) return v;
       last = null;
     } catch (err) {
