@@ -107,7 +107,7 @@ export async function adCampaignsScenario(acking: boolean): Promise<ScenarioResu
     await redis.del('raw-events');
     const rawRespWriteRate = await rawRespWrite(server.url, 'raw-events', () => maker.next(now), 3000);
     await redis.del('raw-events');
-    await fillStream(redis, 'raw-read', 1_000_000, () => maker.next(now));
+    await fillStream(server.url, 'raw-read', 1_000_000, () => maker.next(now));
     const rawRead = await rawRedisRead(redis, 'raw-read', 'raw', 3000);
     await redis.del('raw-read');
 
