@@ -320,6 +320,8 @@ const CONNECTOR: Record<string, [string, string]> = {
   'connectors/redis-spout': ['Redis Streams spout (group, acking on) → null bolt', 'XREADGROUP 500 + XACK loop'],
   'connectors/redis-sink': ['numbered spout → Redis sink (XADD, batches of 500, acking on)', 'pipelined XADD loop (500)'],
   'connectors/pg-sink': ['numbered spout → PostgreSQL upsert sink (batches of 500, acking on)', 'multi-row upsert loop (500)'],
+  'connectors/nats-spout': ['JetStream spout (durable pull consumer, acking on) → null bolt', 'consume (256 per pull) + ack loop'],
+  'connectors/nats-sink': ['numbered spout → JetStream sink (batches of 500, acked on PubAck)', 'js.publish 500 + await PubAcks loop'],
 };
 
 /** Each connector against its client library alone, on the same server in the same run. */

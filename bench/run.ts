@@ -50,6 +50,8 @@ const PLAN: string[] = [
   'connectors/redis-spout',
   'connectors/redis-sink',
   'connectors/pg-sink',
+  'connectors/nats-spout',
+  'connectors/nats-sink',
   'ad-campaigns/off',
   'ad-campaigns/on',
   'baseline/end',

@@ -6,15 +6,18 @@
  *   pre-filled stream, vs XREADGROUP + XACK in a loop;
  * - `connectors/redis-sink`: a spout of numbered tuples → Redis sink (XADD, batches of 500, acking
  *   on), vs pipelined XADD in a loop;
- * - `connectors/pg-sink`: the same into the PostgreSQL upsert sink, vs multi-row upserts in a loop.
+ * - `connectors/pg-sink`: the same into the PostgreSQL upsert sink, vs multi-row upserts in a loop;
+ * - `connectors/nats-spout`, `connectors/nats-sink`: JetStream (bench/connectors/nats.ts).
  */
 import { Client } from 'pg';
 import { stringScheme } from '../../connectors/core';
 import { PgUpsertSinkBolt } from '../../connectors/postgresql';
 import { RedisSinkBolt, RedisStreamSpout } from '../../connectors/redis';
+import { startNats } from '../servers/nats';
 import { startPostgres } from '../servers/postgres';
 import { startRedis, type RedisServer } from '../servers/redis';
 import { connectorBench, PAYLOAD, sinkTopology, spoutTopology, type BenchSession } from './harness';
+import { natsSink, natsSpout } from './nats';
 import { benchRedis, fillStream, rawPgUpsert, rawRedisRead, rawRedisWrite, type ConnectorBenchResult as ScenarioResult } from './raw';
 
 /** 1.5M ran out by the fourth window (350k/s here): warm-up and windows take 7 s. */
@@ -65,6 +68,10 @@ export async function connectorScenario(which: string): Promise<ScenarioResult> 
       return connectorBench(startRedis, redisSink);
     case 'pg-sink':
       return connectorBench(startPostgres, pgSink);
+    case 'nats-spout':
+      return connectorBench(startNats, natsSpout);
+    case 'nats-sink':
+      return connectorBench(startNats, natsSink);
     default:
       throw new Error(`unknown connector scenario ${which}`);
   }
