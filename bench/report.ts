@@ -322,6 +322,8 @@ const CONNECTOR: Record<string, [string, string]> = {
   'connectors/pg-sink': ['numbered spout → PostgreSQL upsert sink (batches of 500, acking on)', 'multi-row upsert loop (500)'],
   'connectors/nats-spout': ['JetStream spout (durable pull consumer, acking on) → null bolt', 'consume (256 per pull) + ack loop'],
   'connectors/nats-sink': ['numbered spout → JetStream sink (batches of 500, acked on PubAck)', 'js.publish 500 + await PubAcks loop'],
+  'connectors/rabbitmq-spout': ['RabbitMQ spout (classic queue, acking on) → null bolt', 'basic.consume (same prefetch) + ack loop'],
+  'connectors/rabbitmq-sink': ['numbered spout → RabbitMQ sink (publisher confirms, batches of 500)', 'publish 500 + waitForConfirms loop'],
 };
 
 /** Each connector against its client library alone, on the same server in the same run. */

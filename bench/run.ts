@@ -52,6 +52,8 @@ const PLAN: string[] = [
   'connectors/pg-sink',
   'connectors/nats-spout',
   'connectors/nats-sink',
+  'connectors/rabbitmq-spout',
+  'connectors/rabbitmq-sink',
   'ad-campaigns/off',
   'ad-campaigns/on',
   'baseline/end',

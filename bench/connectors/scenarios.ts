@@ -7,7 +7,8 @@
  * - `connectors/redis-sink`: a spout of numbered tuples → Redis sink (XADD, batches of 500, acking
  *   on), vs pipelined XADD in a loop;
  * - `connectors/pg-sink`: the same into the PostgreSQL upsert sink, vs multi-row upserts in a loop;
- * - `connectors/nats-spout`, `connectors/nats-sink`: JetStream (bench/connectors/nats.ts).
+ * - `connectors/nats-spout`, `connectors/nats-sink`: JetStream (bench/connectors/nats.ts);
+ * - `connectors/rabbitmq-spout`, `connectors/rabbitmq-sink`: RabbitMQ (bench/connectors/rabbitmq.ts).
  */
 import { Client } from 'pg';
 import { stringScheme } from '../../connectors/core';
@@ -15,9 +16,11 @@ import { PgUpsertSinkBolt } from '../../connectors/postgresql';
 import { RedisSinkBolt, RedisStreamSpout } from '../../connectors/redis';
 import { startNats } from '../servers/nats';
 import { startPostgres } from '../servers/postgres';
+import { startRabbitMq } from '../servers/rabbitmq';
 import { startRedis, type RedisServer } from '../servers/redis';
 import { connectorBench, PAYLOAD, sinkTopology, spoutTopology, type BenchSession } from './harness';
 import { natsSink, natsSpout } from './nats';
+import { rabbitmqSink, rabbitmqSpout } from './rabbitmq';
 import { benchRedis, fillStream, rawPgUpsert, rawRedisRead, rawRedisWrite, type ConnectorBenchResult as ScenarioResult } from './raw';
 
 /** 1.5M ran out by the fourth window (350k/s here): warm-up and windows take 7 s. */
@@ -60,19 +63,19 @@ async function pgSink(server: { url: string }): Promise<BenchSession> {
   };
 }
 
-export async function connectorScenario(which: string): Promise<ScenarioResult> {
-  switch (which) {
-    case 'redis-spout':
-      return connectorBench(startRedis, redisSpout);
-    case 'redis-sink':
-      return connectorBench(startRedis, redisSink);
-    case 'pg-sink':
-      return connectorBench(startPostgres, pgSink);
-    case 'nats-spout':
-      return connectorBench(startNats, natsSpout);
-    case 'nats-sink':
-      return connectorBench(startNats, natsSink);
-    default:
-      throw new Error(`unknown connector scenario ${which}`);
-  }
+/** Each scenario: its server and its session (what it pre-fills, the topology, the raw loop). */
+const SCENARIOS: Record<string, () => Promise<ScenarioResult>> = {
+  'redis-spout': () => connectorBench(startRedis, redisSpout),
+  'redis-sink': () => connectorBench(startRedis, redisSink),
+  'pg-sink': () => connectorBench(startPostgres, pgSink),
+  'nats-spout': () => connectorBench(startNats, natsSpout),
+  'nats-sink': () => connectorBench(startNats, natsSink),
+  'rabbitmq-spout': () => connectorBench(startRabbitMq, rabbitmqSpout),
+  'rabbitmq-sink': () => connectorBench(startRabbitMq, rabbitmqSink),
+};
+
+export function connectorScenario(which: string): Promise<ScenarioResult> {
+  const scenario = SCENARIOS[which];
+  if (scenario === undefined) return Promise.reject(new Error(`unknown connector scenario ${which}`));
+  return scenario();
 }
