@@ -324,6 +324,8 @@ const CONNECTOR: Record<string, [string, string]> = {
   'connectors/nats-sink': ['numbered spout → JetStream sink (batches of 500, acked on PubAck)', 'js.publish 500 + await PubAcks loop'],
   'connectors/rabbitmq-spout': ['RabbitMQ spout (classic queue, acking on) → null bolt', 'basic.consume (same prefetch) + ack loop'],
   'connectors/rabbitmq-sink': ['numbered spout → RabbitMQ sink (publisher confirms, batches of 500)', 'publish 500 + waitForConfirms loop'],
+  'connectors/mqtt-spout': ['MQTT spout (QoS 1, persistent session, acking on) → null bolt; live publisher', 'QoS 1 subscriber (auto PUBACK), same publisher'],
+  'connectors/mqtt-sink': ['numbered spout → MQTT sink (QoS 1, batches of 500)', 'QoS 1 publish 500 + await PUBACKs loop'],
 };
 
 /** Each connector against its client library alone, on the same server in the same run. */

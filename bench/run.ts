@@ -54,6 +54,8 @@ const PLAN: string[] = [
   'connectors/nats-sink',
   'connectors/rabbitmq-spout',
   'connectors/rabbitmq-sink',
+  'connectors/mqtt-spout',
+  'connectors/mqtt-sink',
   'ad-campaigns/off',
   'ad-campaigns/on',
   'baseline/end',

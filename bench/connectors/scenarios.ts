@@ -8,17 +8,20 @@
  *   on), vs pipelined XADD in a loop;
  * - `connectors/pg-sink`: the same into the PostgreSQL upsert sink, vs multi-row upserts in a loop;
  * - `connectors/nats-spout`, `connectors/nats-sink`: JetStream (bench/connectors/nats.ts);
- * - `connectors/rabbitmq-spout`, `connectors/rabbitmq-sink`: RabbitMQ (bench/connectors/rabbitmq.ts).
+ * - `connectors/rabbitmq-spout`, `connectors/rabbitmq-sink`: RabbitMQ (bench/connectors/rabbitmq.ts);
+ * - `connectors/mqtt-spout`, `connectors/mqtt-sink`: MQTT (bench/connectors/mqtt.ts).
  */
 import { Client } from 'pg';
 import { stringScheme } from '../../connectors/core';
 import { PgUpsertSinkBolt } from '../../connectors/postgresql';
 import { RedisSinkBolt, RedisStreamSpout } from '../../connectors/redis';
+import { startMosquitto } from '../servers/mosquitto';
 import { startNats } from '../servers/nats';
 import { startPostgres } from '../servers/postgres';
 import { startRabbitMq } from '../servers/rabbitmq';
 import { startRedis, type RedisServer } from '../servers/redis';
 import { connectorBench, PAYLOAD, sinkTopology, spoutTopology, type BenchSession } from './harness';
+import { mqttSink, mqttSpout } from './mqtt';
 import { natsSink, natsSpout } from './nats';
 import { rabbitmqSink, rabbitmqSpout } from './rabbitmq';
 import { benchRedis, fillStream, rawPgUpsert, rawRedisRead, rawRedisWrite, type ConnectorBenchResult as ScenarioResult } from './raw';
@@ -72,6 +75,8 @@ const SCENARIOS: Record<string, () => Promise<ScenarioResult>> = {
   'nats-sink': () => connectorBench(startNats, natsSink),
   'rabbitmq-spout': () => connectorBench(startRabbitMq, rabbitmqSpout),
   'rabbitmq-sink': () => connectorBench(startRabbitMq, rabbitmqSink),
+  'mqtt-spout': () => connectorBench(startMosquitto, mqttSpout),
+  'mqtt-sink': () => connectorBench(startMosquitto, mqttSink),
 };
 
 export function connectorScenario(which: string): Promise<ScenarioResult> {
