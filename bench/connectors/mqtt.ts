@@ -50,6 +50,7 @@ export async function mqttSpout(server: MosquittoServer): Promise<BenchSession> 
       }
     },
     close: () => publisher.stop(),
+    helperPids: () => [publisher.pid],
   };
 }
 
@@ -136,6 +137,10 @@ class Publisher {
       throw err;
     }
     return p;
+  }
+
+  get pid(): number {
+    return this.child.pid!;
   }
 
   /** SIGTERM, then waits for the exit; idempotent. */
