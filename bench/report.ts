@@ -320,7 +320,7 @@ const CONNECTOR: Record<string, [string, string]> = {
   'connectors/redis-spout': ['Redis Streams spout (group, acking on) → null bolt', 'XREADGROUP 500 + XACK loop'],
   'connectors/redis-sink': ['numbered spout → Redis sink (XADD, batches of 500, acking on)', 'pipelined XADD loop (500)'],
   'connectors/pg-sink': ['numbered spout → PostgreSQL upsert sink (batches of 500, acking on)', 'multi-row upsert loop (500)'],
-  'connectors/nats-spout': ['JetStream spout (durable pull consumer, acking on) → null bolt', 'consume (256 per pull) + ack loop'],
+  'connectors/nats-spout': ['JetStream spout (durable pull consumer, acking on) → null bolt', 'consume (256 per pull) + ack loop, acks sent per loop turn'],
   'connectors/nats-sink': ['numbered spout → JetStream sink (batches of 500, acked on PubAck)', 'js.publish 500 + await PubAcks loop'],
   'connectors/rabbitmq-spout': ['RabbitMQ spout (classic queue, acking on) → null bolt', 'basic.consume (same prefetch) + ack loop'],
   'connectors/rabbitmq-sink': ['numbered spout → RabbitMQ sink (publisher confirms, batches of 500)', 'publish 500 + waitForConfirms loop'],

@@ -5,13 +5,13 @@
  * - `connectors/nats-spout`: JetStreamSpout (a durable pull consumer, explicit acks sent when the
  *   tree completes) → null bolt, from a stream pre-filled with BACKLOG messages; raw: a second
  *   durable pull consumer on the same stream, `consume()`d FEED at a time (the spout's feed size)
- *   with `ack()` of each message as it arrives.
+ *   with an `ack()` of every message, those of one event-loop turn sent together.
  * - `connectors/nats-sink`: numbered spout → JetStreamSinkBolt (batches of 500 published at once,
  *   inputs acked on the PubAcks); raw: `js.publish` of 500 at a time, awaiting all 500 PubAcks.
  *
  * Both sides send the same payload string (the sink writes the tuple's payload field alone).
  */
-import { AckPolicy, connect, type NatsConnection } from 'nats';
+import { AckPolicy, connect, type JsMsg, type NatsConnection } from 'nats';
 import { stringScheme } from '../../connectors/core';
 import { JetStreamSinkBolt, JetStreamSpout } from '../../connectors/nats';
 import type { NatsServer } from '../servers/nats';
@@ -85,21 +85,33 @@ async function fill(nc: NatsConnection, stream: string, subject: string): Promis
   if (stored !== BACKLOG) throw new Error(`stream ${stream} holds ${stored} messages, not the ${BACKLOG} published`);
 }
 
-/** A durable pull consumer from the start of `stream`, consumed FEED at a time, each message acked: messages/s over `ms`. */
+/**
+ * A durable pull consumer from the start of `stream`, consumed FEED at a time, every message
+ * acked: messages/s over `ms`. The acks of one event-loop turn go out together (as the spout's
+ * do): `ack()` inside the `for await` wrote each one on its own and held the loop to 95k/s here,
+ * against 224k/s batched per turn.
+ */
 async function rawConsume(nc: NatsConnection, stream: string, ms: number): Promise<number> {
   await (await nc.jetstreamManager()).consumers.add(stream, { durable_name: 'raw', ack_policy: AckPolicy.Explicit, max_ack_pending: BROKER_WINDOW });
   const msgs = await (await nc.jetstream().consumers.get(stream, 'raw')).consume({ max_messages: FEED });
   const t0 = performance.now();
   const timer = setTimeout(() => msgs.stop(), ms);
+  let held: JsMsg[] = [];
+  const ackHeld = (): void => {
+    for (const m of held) m.ack();
+    held = [];
+  };
   let n = 0;
   try {
     for await (const m of msgs) {
-      m.ack();
+      if (held.length === 0) setImmediate(ackHeld);
+      held.push(m);
       if (++n === BACKLOG) throw rawRanOut(BACKLOG);
     }
   } finally {
     clearTimeout(timer);
     msgs.stop();
   }
+  ackHeld();
   return (n / (performance.now() - t0)) * 1000;
 }
