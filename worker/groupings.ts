@@ -4,6 +4,10 @@ import type { Random } from '../common/random';
 import { hashFields } from './hash';
 import { keyGroupOfFields, taskIndexForKeyGroup } from './state/key-groups';
 
+// Read once, as in state/key-groups.ts: the build's CommonJS output reaches an imported function
+// through a property getter on every call, and KeyGroupGrouper.choose runs per tuple.
+const groupOfFields = keyGroupOfFields;
+
 /**
  * Picks the target task(s) of one subscription for each emitted tuple. Single-target groupings
  * answer `choose` with one task id and allocate nothing; `all` and `custom` answer `chooseMany`.
@@ -55,7 +59,6 @@ class KeyGroupGrouper implements Grouper {
   readonly single = true;
   /** The task owning each key group (taskIndexForKeyGroup, computed once). */
   private readonly owners: Int32Array;
-  private readonly groupOf = keyGroupOfFields;
   constructor(
     tasks: readonly number[],
     private readonly indexes: readonly number[],
@@ -64,7 +67,7 @@ class KeyGroupGrouper implements Grouper {
     this.owners = Int32Array.from({ length: maxKeyGroups }, (_, g) => tasks[taskIndexForKeyGroup(g, tasks.length, maxKeyGroups)]);
   }
   choose(values: readonly unknown[]): number {
-    return this.owners[this.groupOf(values, this.indexes, this.maxKeyGroups)];
+    return this.owners[groupOfFields(values, this.indexes, this.maxKeyGroups)];
   }
   chooseMany(values: readonly unknown[]): readonly number[] {
     return [this.choose(values)];

@@ -20,6 +20,15 @@ export interface GroupMeta {
 }
 
 /**
+ * A group whose staged rows belong to a committed txid (staged ≤ committed): they are to be
+ * folded into its committed rows (roll forward). The Redis and SQLite backends test the same in
+ * their own script and statement.
+ */
+export function isDecided(staged: number | null, committed: number | null): boolean {
+  return staged !== null && committed !== null && staged <= committed;
+}
+
+/**
  * One row change. A batch never touches the same row twice. The buffers are the caller's to
  * give away: a backend may keep them, and the caller never changes them afterwards.
  */

@@ -6,7 +6,7 @@
  * were written with (the writer never changes them).
  */
 import { squallError } from '../../topology-api';
-import type { GroupMeta, Row, ScanPage, StateBackend, Table, WriteOp } from './backend';
+import { isDecided, type GroupMeta, type Row, type ScanPage, type StateBackend, type Table, type WriteOp } from './backend';
 
 interface Group {
   committed: Map<string, Row>;
@@ -110,7 +110,7 @@ export class MemoryBackend implements StateBackend {
   async fold(ns: string, kg: number): Promise<void> {
     this.check();
     const g = groupOf(this.storage.groups(this.scope, ns), kg);
-    if (g.stagedTxid === null || g.committedTxid === null || g.stagedTxid > g.committedTxid) return; // not decided
+    if (!isDecided(g.stagedTxid, g.committedTxid)) return;
     for (const [id, row] of g.staged) {
       if (row[1] === null) g.committed.delete(id);
       else g.committed.set(id, row);

@@ -15,7 +15,7 @@
  */
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { squallError } from '../../topology-api';
-import type { GroupMeta, Row, StateBackend, WriteOp } from './backend';
+import { isDecided as decided, type GroupMeta, type Row, type StateBackend, type WriteOp } from './backend';
 
 /** A row of a checkpoint's delta (value null: the key is deleted), as the backend takes it. */
 export type StagedEntry = Extract<WriteOp, { op: 'stage' }>;
@@ -37,7 +37,7 @@ async function forEachGroup(groups: readonly number[], fn: (kg: number) => Promi
   await Promise.all(Array.from({ length: Math.min(GROUPS_IN_FLIGHT, groups.length) }, lane));
 }
 
-const isDecided = (m: GroupMeta): boolean => m.staged !== null && m.committed !== null && m.staged <= m.committed;
+const isDecided = (m: GroupMeta): boolean => decided(m.staged, m.committed);
 
 export class KeyGroupStore {
   constructor(
