@@ -176,10 +176,16 @@ export abstract class RootTable {
   }
 }
 
-/** Both halves of the root id, mixed (ids are random below 2^53, but tests use small ones). */
+/**
+ * The home slot of a root id: both halves mixed, except the low 4 bits, which stay in place. A
+ * spout task's root ids are consecutive (SpoutTask.nextRoot), so runs of 16 trees share a few cache
+ * lines of every array instead of one line each; the runs themselves land at random. Random ids
+ * (tests use small ones) spread as before.
+ */
 function hash(root: number): number {
-  const h = Math.imul((root >>> 0) ^ ((root / 4294967296) | 0), 0x9e3779b1);
-  return h ^ (h >>> 16);
+  const lo = root >>> 0;
+  const h = Math.imul(((root / 4294967296) | 0) ^ (lo >>> 4), 0x9e3779b1);
+  return ((h ^ (h >>> 16)) << 4) | (lo & 15);
 }
 
 function pow2AtLeast(n: number): number {

@@ -364,9 +364,10 @@ export class WorkerRuntime implements Delivery, TaskHost {
     } else throw squallError('ERR_INTERNAL', `no route to task ${destTask}`);
   }
 
+  /** Runs of 16 consecutive root ids go to one acker, whose ledger keeps them together (root-table.ts). */
   ackerFor(root: number): number {
     const ackers = this.layout.ackerTasks;
-    return ackers.length === 0 ? 0 : ackers[root % ackers.length];
+    return ackers.length === 0 ? 0 : ackers[Math.floor(root / 16) % ackers.length];
   }
 
   queueFor(task: number): Backpressured {

@@ -577,6 +577,9 @@ export class SpoutTask extends TaskBase implements SpoutOutputCollector {
   emitsThisCall = 0;
   /** Emit time set by the executor for a batch of calls (see SpoutExecutor); -1 outside one. */
   stampMs = -1;
+  /** Root ids: a random 21-bit prefix (0 until the first) over a counter from a random start. */
+  private rootHi = 0;
+  private rootLo = 0;
 
   constructor(
     taskId: number,
@@ -597,7 +600,7 @@ export class SpoutTask extends TaskBase implements SpoutOutputCollector {
     checkEmit(this.component, out, values, false);
     const tracked = messageId !== undefined && messageId !== null;
     const sent: number[] = [];
-    const root = tracked && this.host.tracking ? this.host.random.nextId53() : 0;
+    const root = tracked && this.host.tracking ? this.nextRoot() : 0;
     let xh = 0;
     let xl = 0;
     const subs = out.subscriptions;
@@ -637,11 +640,28 @@ export class SpoutTask extends TaskBase implements SpoutOutputCollector {
     checkEmit(this.component, out, values, true);
     this.checkDirectTarget(out, taskId);
     const tracked = messageId !== undefined && messageId !== null;
-    const root = tracked && this.host.tracking ? this.host.random.nextId53() : 0;
+    const root = tracked && this.host.tracking ? this.nextRoot() : 0;
     const eh = root !== 0 ? this.host.random.next32() : 0;
     const el = root !== 0 ? this.host.random.next32() : 0;
     this.send(taskId, out, values, root, eh, el);
     this.afterEmit(out, messageId, tracked, root, eh, el, 1);
+  }
+
+  /**
+   * The next root id: consecutive within a random prefix, not random per tuple as in Storm. Trees
+   * are mostly settled in the order they were emitted, so consecutive ids let the root tables
+   * (this task's pending tuples, the acker's ledger) touch neighbouring slots instead of a random
+   * cache line per tree (worker/root-table.ts keeps runs of 16 ids together). The random prefix and
+   * start keep ids of different tasks, and of a restarted task, apart as random ids would; ids are
+   * below 2^53 and never 0.
+   */
+  private nextRoot(): number {
+    if (this.rootHi === 0 || this.rootLo === 0xffffffff) {
+      const random = this.host.random;
+      this.rootHi = (random.next32() & 0x1fffff) || 1;
+      this.rootLo = random.next32() >>> 0;
+    } else this.rootLo++;
+    return this.rootHi * 4294967296 + this.rootLo;
   }
 
   private send(task: number, out: OutStream, values: unknown[], root: number, eh: number, el: number): void {

@@ -54,8 +54,11 @@ describe('RootTable', () => {
     // the model: root -> [value, generation it was put or refreshed in]
     const model = new Map<number, [number, number]>();
     let generation = 0;
-    // few distinct roots, some colliding in their low bits, so clusters form and shift
-    const roots = Array.from({ length: 300 }, (_, i) => (i % 3 === 0 ? rand.nextId53() : 1 + i * 1024));
+    // few distinct roots, some colliding in their low bits, some in runs of consecutive ids as a
+    // spout task makes them (SpoutTask.nextRoot: runs of 16 share a block of slots), so clusters
+    // form and shift
+    const runs = [7 * 4294967296 + 4294967200, 9 * 4294967296 + 5];
+    const roots = Array.from({ length: 450 }, (_, i) => (i % 3 === 0 ? rand.nextId53() : i % 3 === 1 ? 1 + i * 1024 : runs[i % 2] + i));
     for (let step = 0; step < 50_000; step++) {
       const root = roots[rand.nextInt(roots.length)];
       const op = rand.nextInt(100);
@@ -89,6 +92,31 @@ describe('RootTable', () => {
         for (const r of roots) expect(table.get(r)).toBe(model.get(r)?.[0]);
       }
     }
+  });
+
+  it('keeps consecutive ids of interleaved runs, put and settled in order as a spout does, exactly', () => {
+    const table = new Table(3);
+    const model = new Map<number, number>();
+    const starts = [3 * 4294967296 + 4294960000, 1_000_000, 2 ** 52];
+    const next = [0, 0, 0];
+    const live: number[] = [];
+    for (let step = 0; step < 60_000; step++) {
+      const q = step % 3;
+      const root = starts[q] + next[q]++;
+      table.set(root, step);
+      model.set(root, step);
+      live.push(root);
+      // settle the oldest once 5,000 are pending, one out of order now and then
+      if (live.length > 5_000) {
+        const i = step % 7 === 0 ? 17 : 0;
+        const [r] = live.splice(i, 1);
+        expect(table.get(r)).toBe(model.get(r));
+        expect(table.remove(r)).toBe(true);
+        model.delete(r);
+      }
+    }
+    expect(table.size()).toBe(model.size);
+    for (const [r, v] of model) expect(table.get(r)).toBe(v);
   });
 
   it('expires an entry on the `buckets`-th rotation after its last put or refresh', () => {
