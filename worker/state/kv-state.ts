@@ -30,6 +30,15 @@ class Encoded {
   constructor(readonly bytes: Uint8Array) {}
 }
 
+/**
+ * A key's value in the working copy, and the epoch of `changed` that holds its undo record:
+ * `mark === epoch` exactly when `changed` has the key, so a hot key's put needs no lookup there.
+ */
+interface Cell<V> {
+  v: V;
+  mark: number;
+}
+
 interface Layer {
   txid: number;
   undo: KeyMap<unknown>;
@@ -57,9 +66,14 @@ export interface KeyValueStateOptions {
 }
 
 export class KeyValueStateImpl<K, V> implements KeyValueState<K, V>, ManagedState {
-  private readonly data = new KeyMap<V>();
+  private readonly data = new KeyMap<Cell<V>>();
   /** Undo records since the last barrier. */
   private changed = new KeyMap<unknown>();
+  /** Bumped whenever `changed` is replaced, which unmarks every cell (Cell.mark). */
+  private epoch = 1;
+  /** The cell of the last primitive key looked up (a get then a put of it costs one lookup). */
+  private lastKey: unknown = undefined;
+  private lastCell: Cell<V> | null = null;
   /** Undo records of barriers since the last commit, oldest first. */
   private layers: Layer[] = [];
   private snap: Snapshot | null = null;
@@ -104,28 +118,39 @@ export class KeyValueStateImpl<K, V> implements KeyValueState<K, V>, ManagedStat
   get(key: K): V | undefined;
   get(key: K, defaultValue: V): V;
   get(key: K, defaultValue?: V): V | undefined {
-    const v = this.data.get(key);
+    const c = this.cellOf(key);
+    if (c === undefined) return defaultValue;
+    const v = c.v;
     if (v === undefined) return defaultValue;
-    if (typeof v === 'object' && v !== null) this.touchObject(key, v);
+    if (typeof v === 'object' && v !== null) this.touchObject(key, c);
     return v;
   }
 
   put(key: K, value: V): void {
-    this.beforeChange(key);
-    this.data.set(key, value);
+    const c = this.cellOf(key);
+    // the hot path: a key already changed since the barrier, no snapshot being written
+    if (c !== undefined && c.mark === this.epoch && this.snap === null) {
+      c.v = value;
+      return;
+    }
+    this.beforeChange(key, c);
+    if (c !== undefined) c.v = value;
+    else this.data.set(key, { v: value, mark: this.epoch });
   }
 
   delete(key: K): V | undefined {
-    if (!this.data.has(key)) return undefined;
-    const old = this.data.get(key);
-    this.beforeChange(key);
+    const c = this.data.get(key);
+    if (c === undefined) return undefined;
+    this.beforeChange(key, c);
     this.data.delete(key);
-    return old;
+    this.lastCell = null;
+    return c.v;
   }
 
   *[Symbol.iterator](): Iterator<[K, V]> {
-    for (const [k, v] of this.data.entries()) {
-      if (typeof v === 'object' && v !== null) this.touchObject(k, v);
+    for (const [k, c] of this.data.entries()) {
+      const v = c.v;
+      if (typeof v === 'object' && v !== null) this.touchObject(k, c);
       yield [k as K, v];
     }
   }
@@ -141,6 +166,7 @@ export class KeyValueStateImpl<K, V> implements KeyValueState<K, V>, ManagedStat
     if (this.snap) this.snap.cancelled = true;
     this.layers.push({ txid, undo: this.changed });
     this.changed = new KeyMap();
+    this.epoch++;
     const snap: Snapshot = { txid, layers: [...this.layers], early: new KeyMap(), cancelled: false };
     this.snap = snap;
     const started = performance.now();
@@ -188,6 +214,7 @@ export class KeyValueStateImpl<K, V> implements KeyValueState<K, V>, ManagedStat
     this.restore(this.changed);
     for (let i = this.layers.length - 1; i >= 0; i--) this.restore(this.layers[i].undo);
     this.changed = new KeyMap();
+    this.epoch++;
     this.layers = [];
     // undecided staging in the backend is ignored by readers and cleared by the next prepare
     return this.enqueue(async () => undefined);
@@ -216,24 +243,41 @@ export class KeyValueStateImpl<K, V> implements KeyValueState<K, V>, ManagedStat
   /**
    * Captures the barrier value for a snapshot being written, and on a key's first change since
    * the last checkpoint checks that the task owns its key group and records its undo. A key
-   * changed again is not hashed again: the per-tuple path of a hot key is two Map lookups.
+   * changed again is not hashed again: the per-tuple path of a hot key (a get, then a put of the
+   * same key) is one Map lookup (`put`'s fast path, `cellOf`'s memo). `c` is the key's cell.
    */
-  private beforeChange(key: K): void {
+  private beforeChange(key: K, c: Cell<V> | undefined): void {
     if (this.snap !== null) this.capture(key);
-    if (this.changed.has(key)) return;
+    if (c !== undefined ? c.mark === this.epoch : this.changed.has(key)) return;
     if (this.owned !== null && this.owned[keyGroupOf(key, this.max)] !== 1) throw notOwned(key, this.store.ns);
     this.changed.set(key, this.recordOf(key));
+    if (c !== undefined) c.mark = this.epoch;
   }
 
-  private touchObject(key: unknown, value: object): void {
+  private touchObject(key: unknown, c: Cell<V>): void {
     if (this.snap !== null) this.capture(key);
-    if (!this.changed.has(key)) this.changed.set(key, new Encoded(this.codec.encode(value)));
+    if (c.mark !== this.epoch) {
+      this.changed.set(key, new Encoded(this.codec.encode(c.v)));
+      c.mark = this.epoch;
+    }
+  }
+
+  /** The cell of `key`; the last primitive key's is remembered (cells leave only by delete, restore, reload). */
+  private cellOf(key: unknown): Cell<V> | undefined {
+    if (key === this.lastKey && this.lastCell !== null) return this.lastCell;
+    const c = this.data.get(key);
+    if (c !== undefined && (typeof key !== 'object' || key === null)) {
+      this.lastKey = key;
+      this.lastCell = c;
+    }
+    return c;
   }
 
   /** The key's current value as an undo record or captured barrier value. */
   private recordOf(key: unknown): unknown {
-    const v = this.data.get(key);
-    if (v === undefined && !this.data.has(key)) return ABSENT;
+    const c = this.data.get(key);
+    if (c === undefined) return ABSENT;
+    const v = c.v;
     return typeof v === 'object' && v !== null ? new Encoded(this.codec.encode(v)) : v;
   }
 
@@ -249,9 +293,10 @@ export class KeyValueStateImpl<K, V> implements KeyValueState<K, V>, ManagedStat
   }
 
   private restore(undo: KeyMap<unknown>): void {
+    this.lastCell = null;
     for (const [key, record] of undo.entries()) {
       if (record === ABSENT) this.data.delete(key);
-      else this.data.set(key, (record instanceof Encoded ? this.codec.decode(record.bytes) : record) as V);
+      else this.data.set(key, { v: (record instanceof Encoded ? this.codec.decode(record.bytes) : record) as V, mark: 0 });
     }
   }
 
@@ -266,8 +311,8 @@ export class KeyValueStateImpl<K, V> implements KeyValueState<K, V>, ManagedStat
       let record: unknown;
       if (snap.early.has(key)) record = snap.early.get(key);
       else {
-        const v = this.data.get(key);
-        record = v === undefined && !this.data.has(key) ? ABSENT : v;
+        const c = this.data.get(key);
+        record = c === undefined ? ABSENT : c.v;
       }
       const keyBytes = this.codec.encodeKey(key);
       const value = record === ABSENT ? null : record instanceof Encoded ? record.bytes : this.codec.encode(record);
@@ -308,8 +353,9 @@ export class KeyValueStateImpl<K, V> implements KeyValueState<K, V>, ManagedStat
   private async reload(): Promise<void> {
     this.committedTxid = await this.store.recover();
     this.data.clear();
+    this.lastCell = null;
     await this.store.load((_kg, rows) => {
-      for (const [key, value] of rows) if (value !== null) this.data.set(this.codec.decode(key), this.codec.decode(value) as V);
+      for (const [key, value] of rows) if (value !== null) this.data.set(this.codec.decode(key), { v: this.codec.decode(value) as V, mark: 0 });
     });
   }
 
