@@ -1,10 +1,11 @@
 /**
- * State and checkpoint benchmarks (docs/benchmarks.md, "State and checkpoints"), each in this
- * process on one WorkerRuntime (one core, no links), so the ratios isolate what state costs:
+ * State and checkpoint benchmarks (docs/benchmarks.md, "State and checkpoints"), each on one
+ * WorkerRuntime (one core, no links), so the ratios isolate what state costs:
  *
  * 1. word count, the same topology with a plain `Map` count and with a stateful count
  *    (KeyValueState, checkpoint every 1 s), under at-least-once (acker on both) and exactly-once
- *    (against the plain one without acking): throughput ratio in one run, windows alternated;
+ *    (against the plain one without acking): each run in a fresh process, the pairs alternated,
+ *    the ratio the median of the per-round ratios;
  * 2. one checkpoint of 1,000,000 keys through the configured provider: prepareCommit to durable,
  *    commit, and the bytes it reports;
  * 3. exactly-once end-to-end latency into a two-phase-commit sink (input time → the commit that
@@ -15,6 +16,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { execFile } from 'node:child_process';
 import { parseArgs } from 'node:util';
 import {
   BaseBasicBolt,
@@ -41,8 +43,8 @@ import { whenSettled } from '../worker/checkpoint/state-access';
 import { median, rate, sleep, type Snapshot } from './measure';
 
 const WARMUP_MS = 2000;
-const WINDOW_MS = 2000;
-const ROUNDS = 3;
+const WINDOW_MS = 3000;
+const ROUNDS = 5;
 
 class Split extends BaseBasicBolt {
   execute(t: Tuple, c: BasicOutputCollector): void {
@@ -130,32 +132,61 @@ async function measure(b: TopologyBuilder, config: TopologyConfig): Promise<{ ra
   }
 }
 
+const STATE = (provider: string): TopologyConfig => ({ 'topology.state.checkpoint.interval.ms': 1000, 'topology.state.provider': provider });
+
+/** The four runs: each pair is a stateful topology and the plain one it is compared with. */
+const VARIANTS: Record<string, (provider: string) => [TopologyBuilder, TopologyConfig]> = {
+  'plain, acking': () => [wordCount(false), { 'topology.processing.guarantee': 'at-least-once' }],
+  'stateful, at-least-once': (p) => [wordCount(true), { 'topology.processing.guarantee': 'at-least-once', ...STATE(p) }],
+  'plain, no acking': () => [wordCount(false), { 'topology.processing.guarantee': 'at-most-once' }],
+  'stateful, exactly-once': (p) => [wordCount(true), { 'topology.processing.guarantee': 'exactly-once', ...STATE(p) }],
+};
+const PAIRS: [plain: string, stateful: string][] = [
+  ['plain, acking', 'stateful, at-least-once'],
+  ['plain, no acking', 'stateful, exactly-once'],
+];
+
+/** One variant in a fresh process (`--variant`), as `npm run bench` runs each scenario. */
+function measureInChild(variant: string, provider: string): Promise<{ rate: number; checkpointMs: number | null }> {
+  return new Promise((resolve, reject) => {
+    execFile(process.execPath, [__filename, '--variant', variant, '--provider', provider], { timeout: 60_000 }, (err, stdout) => {
+      if (err) reject(err);
+      else resolve(JSON.parse(stdout.trim().split('\n').at(-1)!) as { rate: number; checkpointMs: number | null });
+    });
+  });
+}
+
+/**
+ * Each pair alternates AB, BA over the rounds, every run in a fresh process; the ratio is the
+ * median of the per-round ratios (drift and other load on this shared machine fall on both sides,
+ * as in bench/ab.ts), the rates the medians per variant.
+ */
 async function throughputRatios(provider: string): Promise<Record<string, number>> {
-  const state = { 'topology.state.checkpoint.interval.ms': 1000, 'topology.state.provider': provider };
-  const variants: Record<string, [TopologyBuilder, TopologyConfig]> = {
-    'plain, acking': [wordCount(false), { 'topology.processing.guarantee': 'at-least-once' }],
-    'stateful, at-least-once': [wordCount(true), { 'topology.processing.guarantee': 'at-least-once', ...state }],
-    'plain, no acking': [wordCount(false), { 'topology.processing.guarantee': 'at-most-once' }],
-    'stateful, exactly-once': [wordCount(true), { 'topology.processing.guarantee': 'exactly-once', ...state }],
-  };
   const rates: Record<string, number[]> = {};
+  const ratios: number[][] = PAIRS.map(() => []);
   const checkpointMs: number[] = [];
   for (let round = 0; round < ROUNDS; round++) {
-    for (const [name, [b, config]] of Object.entries(variants)) {
-      const r = await measure(b, config);
-      (rates[name] ??= []).push(r.rate);
-      if (r.checkpoint) checkpointMs.push(r.checkpoint.durationMs);
-      process.stdout.write(`  ${name}: ${Math.round(r.rate).toLocaleString('en-US')} words/s\n`);
+    for (let p = 0; p < PAIRS.length; p++) {
+      const order = round % 2 === 0 ? PAIRS[p] : [PAIRS[p][1], PAIRS[p][0]];
+      const got: Record<string, number> = {};
+      for (const name of order) {
+        const r = await measureInChild(name, provider);
+        got[name] = r.rate;
+        (rates[name] ??= []).push(r.rate);
+        if (r.checkpointMs !== null) checkpointMs.push(r.checkpointMs);
+        process.stdout.write(`  round ${round + 1} ${name}: ${Math.round(r.rate).toLocaleString('en-US')} words/s\n`);
+      }
+      ratios[p].push(got[PAIRS[p][1]] / got[PAIRS[p][0]]);
     }
   }
   const m = Object.fromEntries(Object.entries(rates).map(([k, v]) => [k, median(v)]));
   return {
     plainAcking: m['plain, acking'],
     statefulAtLeastOnce: m['stateful, at-least-once'],
-    ratioAtLeastOnce: m['stateful, at-least-once'] / m['plain, acking'],
+    ratioAtLeastOnce: median(ratios[0]),
     plainNoAcking: m['plain, no acking'],
     statefulExactlyOnce: m['stateful, exactly-once'],
-    ratioExactlyOnce: m['stateful, exactly-once'] / m['plain, no acking'],
+    ratioExactlyOnce: median(ratios[1]),
     checkpointMs: median(checkpointMs),
   };
 }
@@ -220,9 +251,9 @@ function section(r: { ratios: Record<string, number>; big: Record<string, number
   const n = (x: number): string => Math.round(x).toLocaleString('en-US');
   const pct = (x: number): string => `${(x * 100).toFixed(1)} %`;
   return [
-    `Measured ${new Date().toISOString().slice(0, 10)} on ${os.cpus().length} cores (${os.cpus()[0]?.model ?? 'cpu'}), provider \`${r.provider}\`, one process (\`node dist/bench/state-bench.js\`).`,
+    `Measured ${new Date().toISOString().slice(0, 10)} on ${os.cpus().length} cores (${os.cpus()[0]?.model ?? 'cpu'}), provider \`${r.provider}\` (\`node dist/bench/state-bench.js\`). Throughput: each run a fresh process (one WorkerRuntime, one core), ${WARMUP_MS / 1000} s warm-up then ${WINDOW_MS / 1000} s; each stateful topology alternated with its plain one over ${ROUNDS} rounds (AB, BA, ...); the rates are medians per row, the ratio the median of the ${ROUNDS} per-round ratios.`,
     '',
-    '| word count, one process, checkpoint every 1 s | words/s | stateful ÷ plain |',
+    '| word count, one process, checkpoint every 1 s | words/s (median) | stateful ÷ plain (median of rounds) |',
     '| --- | --- | --- |',
     `| plain count, acker on | ${n(r.ratios.plainAcking)} | |`,
     `| stateful count, at-least-once | ${n(r.ratios.statefulAtLeastOnce)} | ${pct(r.ratios.ratioAtLeastOnce)} |`,
@@ -238,8 +269,15 @@ function section(r: { ratios: Record<string, number>; big: Record<string, number
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { provider: { type: 'string', default: 'memory' }, 'no-write': { type: 'boolean', default: false }, keys: { type: 'string', default: '1000000' } } });
+  const { values } = parseArgs({ options: { provider: { type: 'string', default: 'memory' }, 'no-write': { type: 'boolean', default: false }, keys: { type: 'string', default: '1000000' }, variant: { type: 'string' } } });
   const provider = values.provider as string;
+  if (values.variant !== undefined) {
+    const make = VARIANTS[values.variant];
+    if (make === undefined) throw new Error(`no variant ${values.variant}: ${Object.keys(VARIANTS).join(', ')}`);
+    const r = await measure(...make(provider));
+    process.stdout.write(`${JSON.stringify({ rate: r.rate, checkpointMs: r.checkpoint?.durationMs ?? null })}\n`);
+    return;
+  }
   process.stdout.write(`state benchmarks, provider ${provider}\nthroughput (alternating, ${ROUNDS} rounds):\n`);
   const ratios = await throughputRatios(provider);
   process.stdout.write(`checkpoint of ${values.keys} keys\n`);
