@@ -129,6 +129,11 @@ export class MqttLink {
     return this.client !== null && this.lost === null && this.client.connected ? this.client : null;
   }
 
+  /** Marks `client` (if still the current one) lost: the next poll reports it and the core reconnects. */
+  markLost(client: MqttClient, reason: string): void {
+    if (this.client === client) this.lost ??= reason;
+  }
+
   problem(): SquallError | null {
     if (this.client === null) return connectorError('ERR_CONNECTOR_CONNECT', SYSTEM, `not connected to ${this.where()}`);
     if (this.lost !== null || !this.client.connected) return classifyMqttError(new Error(this.lost ?? 'connection closed'), 'poll', this.where());

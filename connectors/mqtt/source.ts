@@ -63,17 +63,33 @@ export class MqttSource implements SourceAdapter<MqttMessage> {
     // messages of the previous connection not yet taken: the broker re-sends them on this one
     this.client = null;
     this.inbox.drain();
+    let resumed = false;
     const client = await this.link.open((c) => {
       this.client = c;
       // the broker re-sends the session's un-acked messages right after CONNACK, before open() resolves
-      c.once('connect', () => (this.epoch = this.link.epoch() + 1));
+      c.once('connect', (connack: { sessionPresent?: boolean }) => {
+        this.epoch = this.link.epoch() + 1;
+        resumed = connack?.sessionPresent === true;
+      });
       c.handleMessage = (packet, callback) => {
         void this.receive(c, this.epoch, packet, callback);
       };
     });
-    const granted = await client.subscribeAsync(this.s.topics, { qos: 1 });
-    const refused = granted.filter((g) => g.qos !== 1 && g.qos !== 0);
-    if (refused.length > 0) throw Object.assign(new Error(`the broker refused the subscription to ${refused.map((g) => g.topic).join(', ')} (reason ${refused[0].qos})`), { code: refused[0].qos });
+    const subscribed = client.subscribeAsync(this.s.topics, { qos: 1 }).then((granted) => {
+      const refused = granted.filter((g) => g.qos !== 1 && g.qos !== 0);
+      if (refused.length > 0) throw Object.assign(new Error(`the broker refused the subscription to ${refused.map((g) => g.topic).join(', ')} (reason ${refused[0].qos})`), { code: refused[0].qos });
+    });
+    if (!resumed) {
+      await subscribed;
+      return;
+    }
+    // A resumed session already holds the subscription, and the broker sends its queued messages
+    // ahead of the SUBACK, more than the inbox holds when many waited (mosquitto 2.0 does not keep
+    // to the receive maximum then). mqtt.js reads one packet at a time and the hook waits for room,
+    // so the SUBACK is only read once the spout polls: waiting for it here, before the spout polls,
+    // would never end (the broker drops the silent connection after 1.5 keepalives, and the next
+    // connect does the same). So the re-subscription completes in the background.
+    subscribed.catch((err: unknown) => this.link.markLost(client, `subscribe: ${err instanceof Error ? err.message : String(err)}`));
   }
 
   private async receive(client: MqttClient, epoch: number, packet: IPublishPacket, callback: (err?: Error) => void): Promise<void> {
