@@ -7,14 +7,13 @@
  * is lost), wrong credentials and an unreachable server at start (a coded error in REST, the
  * worker keeps running instead of crash-looping).
  */
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type Redis from 'ioredis';
 import { startRedis, type RedisServer } from '../../bench/servers/redis';
 import { freePort } from '../../bench/servers/managed';
-import type { ComponentPage } from '../../common/protocol/rest';
 import { Cluster, ROOT, waitFor } from '../helpers/cluster-harness';
 import { isProcessAlive } from '../helpers/cluster-processes';
+import { componentErrors as errorsOf, submitFixtureTopology } from '../helpers/connector-cluster';
 import { appendEntries, pendingCount, redisClient } from '../integration/connectors/redis-helpers';
 import type { PipelineOptions } from '../fixtures/connectors/redis-pipeline';
 
@@ -38,23 +37,8 @@ afterAll(async () => {
   await redis?.stop();
 });
 
-/** `squall submit` of an entry module that builds the fixture pipeline with `options`. */
-async function submitPipeline(name: string, options: PipelineOptions, conf: Record<string, unknown>): Promise<string> {
-  const entryDir = path.join(cluster.dir, 'entries');
-  fs.mkdirSync(entryDir, { recursive: true });
-  const entry = path.join(entryDir, `${name}.ts`);
-  fs.writeFileSync(entry, `import { redisPipeline } from ${JSON.stringify(FIXTURE)};\nexport default () => redisPipeline(${JSON.stringify(options)});\n`);
-  const flags = Object.entries(conf).flatMap(([k, v]) => ['-c', `${k}=${JSON.stringify(v)}`]);
-  const stdout = await cluster.cliOk(['submit', entry, '--name', name, ...flags]);
-  const m = /^submitted "([^"]+)" as (\S+) \(ACTIVE;/m.exec(stdout);
-  if (!m) throw new Error(`unexpected submit output: ${stdout}`);
-  return m[2];
-}
-
-async function componentErrors(id: string, component: string): Promise<string[]> {
-  const page = await cluster.get<ComponentPage>(`/topology/${encodeURIComponent(id)}/component/${component}`);
-  return page.componentErrors.map((e) => e.error);
-}
+const submitPipeline = (name: string, options: PipelineOptions, conf: Record<string, unknown>): Promise<string> => submitFixtureTopology(cluster, FIXTURE, 'redisPipeline', name, options, conf);
+const componentErrors = (id: string, component: string): Promise<string[]> => errorsOf(cluster, id, component);
 
 async function seenCount(c: Redis, key: string): Promise<number> {
   return c.hlen(key);
