@@ -17,6 +17,7 @@ interface RawZkClient {
 
 /** node-zookeeper-client's ConnectionManager states. */
 const CM_CONNECTED = 2;
+const CM_CLOSING = -1;
 const CM_CLOSED = -2;
 
 const EXPIRE_ATTEMPTS_MAX = 10;
@@ -50,21 +51,34 @@ export async function expireZkSession(connectString: string, session: { id: Buff
   throw new Error(`session expiry: the owner kept taking the session back (${EXPIRE_ATTEMPTS_MAX} attempts)`);
 }
 
-/** Closes a client (sending CLOSE_SESSION if still connected) and waits until it has stopped. */
+/** A close left to itself this long is forced (see closeRaw). */
+const CLOSE_GRACE_MS = 1_000;
+const CLOSE_POLL_MS = 50;
+
+/**
+ * Closes a client (sending CLOSE_SESSION if still connected) and waits until it has stopped.
+ * The owner may take the session back meanwhile, and the library then reconnects the intruder,
+ * which overwrites its CLOSING state; on a loaded machine that tug of war outlasted 5 s. So after
+ * a grace period the close is forced: close() again and drop the socket (a socket closed while
+ * CLOSING ends the client). A forced close may not have ended the session: the caller joins again
+ * and only an expired join proves it.
+ */
 async function closeRaw(client: RawZkClient, timeoutMs: number): Promise<void> {
   const cm = client.connectionManager;
   if (cm.state === CM_CLOSED) return;
-  let timer: NodeJS.Timeout | undefined;
-  const closed = new Promise<void>((resolve, reject) => {
-    cm.on('state', (state) => {
-      if (state === CM_CLOSED) resolve();
-    });
-    timer = setTimeout(() => reject(new Error(`session expiry: the joining client did not close within ${timeoutMs} ms`)), timeoutMs);
-  });
+  const started = performance.now();
   const wasConnected = cm.state === CM_CONNECTED;
   client.close();
   if (!wasConnected) cm.socket?.destroy();
-  await closed.finally(() => clearTimeout(timer));
+  while (cm.state !== CM_CLOSED) {
+    const waited = performance.now() - started;
+    if (waited > timeoutMs) throw new Error(`session expiry: the joining client did not close within ${timeoutMs} ms (state ${cm.state})`);
+    if (waited > CLOSE_GRACE_MS) {
+      if (cm.state !== CM_CLOSING) client.close();
+      cm.socket?.destroy();
+    }
+    await new Promise((r) => setTimeout(r, CLOSE_POLL_MS));
+  }
 }
 
 function firstEvent<E extends 'connected' | 'disconnected' | 'expired'>(client: RawZkClient, events: E[], timeoutMs: number): Promise<E> {
