@@ -176,16 +176,20 @@ export abstract class RootTable {
   }
 }
 
+/** Consecutive root ids kept together in a table, and sent to one acker (WorkerRuntime.ackerFor). */
+export const ROOT_RUN_BITS = 4;
+export const ROOT_RUN = 1 << ROOT_RUN_BITS;
+
 /**
- * The home slot of a root id: both halves mixed, except the low 4 bits, which stay in place. A
- * spout task's root ids are consecutive (SpoutTask.nextRoot), so runs of 16 trees share a few cache
+ * The home slot of a root id: both halves mixed, except the low ROOT_RUN_BITS, which stay in place. A
+ * spout task's root ids are consecutive (SpoutTask.nextRoot), so runs of ROOT_RUN trees share a few cache
  * lines of every array instead of one line each; the runs themselves land at random. Random ids
  * (tests use small ones) spread as before.
  */
 function hash(root: number): number {
   const lo = root >>> 0;
-  const h = Math.imul(((root / 4294967296) | 0) ^ (lo >>> 4), 0x9e3779b1);
-  return ((h ^ (h >>> 16)) << 4) | (lo & 15);
+  const h = Math.imul(((root / 4294967296) | 0) ^ (lo >>> ROOT_RUN_BITS), 0x9e3779b1);
+  return ((h ^ (h >>> 16)) << ROOT_RUN_BITS) | (lo & (ROOT_RUN - 1));
 }
 
 function pow2AtLeast(n: number): number {

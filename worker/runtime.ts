@@ -35,6 +35,11 @@ import type { StateSource } from './checkpoint/state-access';
 import { defaultStateSource } from './checkpoint/state-source';
 import { WorkerCheckpoints } from './checkpoint/worker-checkpoints';
 import { createStateProvider, type StateEnvironment } from './state/provider';
+import { ROOT_RUN } from './root-table';
+
+// Read once: the build's CommonJS output reaches an imported binding through a getter, and
+// ackerFor runs per tuple.
+const RUN = ROOT_RUN;
 
 /** Tuples a bolt executor takes per turn, and nextTuple calls per spout task per turn. */
 const BOLT_BUDGET = 512;
@@ -364,10 +369,10 @@ export class WorkerRuntime implements Delivery, TaskHost {
     } else throw squallError('ERR_INTERNAL', `no route to task ${destTask}`);
   }
 
-  /** Runs of 16 consecutive root ids go to one acker, whose ledger keeps them together (root-table.ts). */
+  /** Runs of ROOT_RUN consecutive root ids go to one acker, whose ledger keeps them together (root-table.ts). */
   ackerFor(root: number): number {
     const ackers = this.layout.ackerTasks;
-    return ackers.length === 0 ? 0 : ackers[Math.floor(root / 16) % ackers.length];
+    return ackers.length === 0 ? 0 : ackers[Math.floor(root / RUN) % ackers.length];
   }
 
   queueFor(task: number): Backpressured {
