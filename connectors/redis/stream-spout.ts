@@ -208,8 +208,6 @@ class RedisStreamAdapter implements SourceAdapter<RedisStreamMessage> {
     const args: Array<string | number> = ['GROUP', this.group, this.consumer, 'COUNT', max, 'BLOCK', this.o.blockMs ?? 100];
     if (this.noAck) args.push('NOACK');
     args.push('STREAMS', ...this.streams, ...this.streams.map(() => '>'));
-    // the xreadgroup method, not call(): ioredis 6 speaks RESP3, where the reply is a map that only
-    // the named method turns back into [stream, entries] pairs
     const reader = this.reader as unknown as { xreadgroup(...a: Array<string | number>): Promise<unknown> };
     const reply = (await reader.xreadgroup(...args)) as Array<[string, Entry[]]> | null;
     this.collect(reply, out, 1);
@@ -248,13 +246,6 @@ class RedisStreamAdapter implements SourceAdapter<RedisStreamMessage> {
 
   private collect(reply: Array<[string, Entry[]]> | null, out: RedisStreamMessage[], deliveries: number): void {
     if (reply === null) return;
-    if (reply.length > 0 && typeof reply[0] === 'string') {
-      // a RESP3 map left flat ([stream, entries, stream, entries, ...]): pair it up
-      const flat = reply as unknown as unknown[];
-      const pairs: Array<[string, Entry[]]> = [];
-      for (let i = 0; i + 1 < flat.length; i += 2) pairs.push([flat[i] as string, flat[i + 1] as Entry[]]);
-      reply = pairs;
-    }
     for (const [stream, entries] of reply) {
       for (const [id, fields] of entries) {
         // an entry deleted (XDEL, MAXLEN) while pending comes back without fields: nothing to process
