@@ -19,7 +19,10 @@ export function respCommand(args: readonly string[]): string {
 }
 
 export class RespWriter {
-  private buffered = Buffer.alloc(0);
+  private atLineStart = true;
+  private lineKind = 0;
+  private lineFrom = 0;
+  private inBulk = false;
   private expected = 0;
   private received = 0;
   private waiter: (() => void) | null = null;
@@ -59,26 +62,34 @@ export class RespWriter {
     });
   }
 
+  /**
+   * Counts replies as they stream in, without copying: a reply is a line (`+`, `-`, `:`), or a
+   * bulk header line (`$n`) and its data line (the writer's commands return ids, never `$-1`
+   * or arrays). Lines may be split across chunks, so where a line starts is kept between them.
+   */
   private onData(d: Buffer): void {
-    let buf = this.buffered.length > 0 ? Buffer.concat([this.buffered, d]) : d;
-    let i = 0;
-    for (;;) {
-      const eol = buf.indexOf('\r\n', i);
-      if (eol < 0) break;
-      const kind = buf[i];
-      if (kind === 0x24 /* $ */) {
-        const len = Number(buf.toString('latin1', i + 1, eol));
-        const end = len < 0 ? eol + 2 : eol + 2 + len + 2;
-        if (end > buf.length) break;
-        i = end;
-      } else {
-        if (kind === 0x2d /* - */ && this.firstError === null) this.firstError = buf.toString('utf8', i, eol);
-        i = eol + 2;
+    let p = 0;
+    while (p < d.length) {
+      if (this.atLineStart) {
+        this.lineKind = d[p];
+        this.lineFrom = p;
+        this.atLineStart = false;
       }
-      this.received++;
+      const nl = d.indexOf(10, p);
+      if (nl < 0) break;
+      if (this.inBulk) {
+        this.inBulk = false;
+        this.received++;
+      } else if (this.lineKind === 0x24 /* $ */) {
+        this.inBulk = true;
+      } else {
+        if (this.lineKind === 0x2d /* - */ && this.firstError === null) this.firstError = d.toString('utf8', this.lineFrom, nl - 1);
+        this.received++;
+      }
+      p = nl + 1;
+      this.atLineStart = true;
+      this.lineFrom = 0;
     }
-    buf = buf.subarray(i);
-    this.buffered = Buffer.from(buf);
     if (this.received >= this.expected && this.waiter) {
       const w = this.waiter;
       this.waiter = null;

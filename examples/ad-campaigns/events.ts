@@ -76,11 +76,17 @@ export class EventMaker {
   lastType = '';
 
   next(eventTimeMs: number): string {
+    const [before, after] = this.nextParts();
+    return before + eventTimeMs + after;
+  }
+
+  /** The next event's JSON in two parts, to be joined around an event time (`before + time + after`). */
+  nextParts(): [string, string] {
     const r = this.r;
     const pick = <T>(xs: readonly T[]): T => xs[Math.floor(r() * xs.length)];
     const ip = `${1 + Math.floor(r() * 254)}.${Math.floor(r() * 256)}.${Math.floor(r() * 256)}.${1 + Math.floor(r() * 254)}`;
     this.lastAd = pick(this.catalog.ads);
     this.lastType = pick(EVENT_TYPES);
-    return `{"user_id":"${pick(this.users)}","page_id":"${pick(this.pages)}","ad_id":"${this.lastAd}","ad_type":"${pick(AD_TYPES)}","event_type":"${this.lastType}","event_time":${eventTimeMs},"ip_address":"${ip}"}`;
+    return [`{"user_id":"${pick(this.users)}","page_id":"${pick(this.pages)}","ad_id":"${this.lastAd}","ad_type":"${pick(AD_TYPES)}","event_type":"${this.lastType}","event_time":`, `,"ip_address":"${ip}"}`];
   }
 }
