@@ -386,7 +386,12 @@ export abstract class BrokerSpout<M extends SourceMessage, O extends BrokerSpout
       this.outstanding--;
       return true;
     }
-    this.collector.emit(r.values, r);
+    // the tuple carries the values from here; a retry decodes the payload again. Holding them
+    // until the tree completes kept every in-flight message's decoded fields alive, which with
+    // windows (trees held for a window's length) was most of the heap the collector had to mark
+    const values = r.values;
+    r.values = null;
+    this.collector.emit(values, r);
     return true;
   }
 
@@ -674,25 +679,35 @@ export abstract class BrokerSpout<M extends SourceMessage, O extends BrokerSpout
     const adapter = this.adapter!;
     try {
       while (!this.closed && this.ackQueue.length > 0) {
-        const batch = this.ackQueue.length <= ACK_BATCH_MAX ? this.ackQueue : this.ackQueue.slice(0, ACK_BATCH_MAX);
-        this.ackQueue = batch === this.ackQueue ? [] : this.ackQueue.slice(ACK_BATCH_MAX);
-        const committed = this.takeCommitted();
-        try {
-          await adapter.ack(
-            batch.map((r) => r.msg),
-            committed,
-          );
-        } catch (err) {
-          // keep them (and the commit points) for the next attempt; the broker redelivers meanwhile at worst
-          this.ackQueue = batch.concat(this.ackQueue);
-          for (const [p, o] of committed) if (!this.committedPending.has(p)) this.committedPending.set(p, o);
-          await this.trouble(err, 'ack', this.ackBackoff);
-          continue;
+        // taken whole and sent ACK_BATCH_MAX at a time: a window firing completes hundreds of
+        // thousands of trees at once, and cutting each batch off the queue's front copied the rest
+        const queue = this.ackQueue;
+        this.ackQueue = [];
+        let sent = 0;
+        while (sent < queue.length && !this.closed) {
+          const batch = queue.length <= ACK_BATCH_MAX ? queue : queue.slice(sent, sent + ACK_BATCH_MAX);
+          const committed = this.takeCommitted();
+          try {
+            await adapter.ack(
+              batch.map((r) => r.msg),
+              committed,
+            );
+          } catch (err) {
+            // keep the commit points for the next attempt; the broker redelivers meanwhile at worst
+            for (const [p, o] of committed) if (!this.committedPending.has(p)) this.committedPending.set(p, o);
+            this.ackQueue = queue.slice(sent).concat(this.ackQueue);
+            sent = queue.length;
+            await this.trouble(err, 'ack', this.ackBackoff);
+            break;
+          }
+          sent += batch.length;
+          this.ackBackoff.reset();
+          this.counters.brokerAcked += batch.length;
+          this.held -= batch.length;
+          this.wake();
         }
-        this.ackBackoff.reset();
-        this.counters.brokerAcked += batch.length;
-        this.held -= batch.length;
-        this.wake();
+        // closed part way: the rest stays queued for close() to send
+        if (sent < queue.length) this.ackQueue = queue.slice(sent).concat(this.ackQueue);
       }
     } finally {
       this.committing = false;

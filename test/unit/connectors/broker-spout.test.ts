@@ -285,6 +285,45 @@ describe('BrokerSpout core (property tests against a faulty in-memory broker)', 
     await run.spout.close();
   });
 
+  it('a burst of completions larger than one ack batch: batches of at most 1,000, every message acknowledged once, a failed batch sent again', async () => {
+    const broker = new FakeBroker(seededRng(5));
+    const total = 2600;
+    for (let i = 0; i < total; i++) broker.add('p0', JSON.stringify({ n: i, kind: 'ok' }));
+    const adapter = new FakeAdapter(broker, 'message');
+    const sizes: number[] = [];
+    const ack = adapter.ack.bind(adapter);
+    adapter.ack = async (messages, committed) => {
+      sizes.push(messages.length);
+      if (sizes.length === 2) throw Object.assign(new Error('injected ack fault'), { code: 'EPIPE' });
+      return ack(messages, committed);
+    };
+    const clock = new ManualClock();
+    const spout = new AdapterSpout(adapter, { maxPending: total, prefetch: 1000, reconnectBackoff: { initialMs: 5, maxMs: 20 }, clock, random: seededRng(6) }, jsonScheme(['n', 'kind']));
+    const collector = new RecordingSpoutCollector();
+    spout.open({}, fakeContext(), collector);
+    spout.activate();
+    for (let round = 0; round < 200 && collector.emitted.length < total; round++) {
+      for (let k = 0; k < 200; k++) spout.nextTuple();
+      await advance(clock, 5, 5);
+    }
+    expect(collector.emitted.length).toBe(total);
+    expect(broker.acked.size).toBe(0);
+    // a window firing: every tree completes in one turn
+    for (const e of collector.emitted) {
+      const r = e.msgId as { msg: Msg };
+      broker.finished.add(key(r.msg.partition, r.msg.offset));
+      spout.ack(e.msgId);
+    }
+    for (let round = 0; round < 200 && broker.acked.size < total; round++) await advance(clock, 10, 5);
+    expect(broker.violations).toEqual([]);
+    expect(broker.acked.size).toBe(total);
+    expect([...broker.acked.values()].every((n) => n === 1)).toBe(true);
+    expect(Math.max(...sizes)).toBe(1000);
+    expect(sizes.reduce((a, b) => a + b, 0)).toBe(total + sizes[1]);
+    expect(collector.codes()).toContain('ERR_CONNECTOR_CONNECT');
+    await spout.close();
+  });
+
   it('reports coded errors for an unreachable broker, backs off with jitter, and recovers', async () => {
     const run = setup(42, 'message', { reconnectBackoff: { initialMs: 10, maxMs: 100 } });
     run.broker.down = true;
