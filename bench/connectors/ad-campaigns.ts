@@ -25,7 +25,8 @@ const WINDOW_MS = 10_000;
 // SQUALL_AD_LADDER=5000,10000 SQUALL_AD_TRIAL_MS=12000 shorten a run (a smoke test of the scenario)
 const TRIAL_MS = Number(process.env.SQUALL_AD_TRIAL_MS ?? 22_000);
 const LATENCY_MS = Number(process.env.SQUALL_AD_LATENCY_MS ?? 42_000);
-const LADDER = (process.env.SQUALL_AD_LADDER ?? '25000,50000,75000,100000,150000,200000,300000,400000').split(',').map(Number);
+// steps of 50k from 100k up: the first one missed ends the ladder (acking off reached 350k, on 150k)
+const LADDER = (process.env.SQUALL_AD_LADDER ?? '50000,100000,150000,200000,250000,300000,350000,400000,450000').split(',').map(Number);
 
 function runGenerator(args: GeneratorArgs): Promise<GeneratorReport> {
   return new Promise((resolve, reject) => {
