@@ -95,6 +95,14 @@ async function trial(server: RedisServer, rate: number, ms: number, acking: bool
   return { rate, report, sustained: why.length === 0, why: why.join('; ') || 'sustained', windowsChecked: full.length, windowsWrong: wrong.length, p50: percentile(lat, 50), p99: percentile(lat, 99), cpu };
 }
 
+function recordLatency(values: Record<string, number>, checks: ScenarioResult['checks'], label: 'full' | 'half', t: Trial): void {
+  values[`${label}Rate`] = t.rate;
+  values[`${label}P50Ms`] = t.p50;
+  values[`${label}P99Ms`] = t.p99;
+  values[`${label}Cpu`] = t.cpu;
+  checks.push({ what: `window counts at ${t.rate}/s`, ok: t.windowsWrong === 0 && t.windowsChecked > 0, detail: `${t.windowsChecked - t.windowsWrong}/${t.windowsChecked} windows exact` });
+}
+
 export async function adCampaignsScenario(acking: boolean): Promise<ScenarioResult> {
   const server = await startRedis();
   const redis = benchRedis(server.url);
@@ -112,6 +120,7 @@ export async function adCampaignsScenario(acking: boolean): Promise<ScenarioResu
     const rawRead = await rawRedisRead(redis, 'raw-read', 'raw', 3000);
     await redis.del('raw-read');
 
+    const values: Record<string, number> = { rawWrite, rawRespWrite: rawRespWriteRate, rawRead };
     const trials: Trial[] = [];
     let n = 0;
     for (const rate of LADDER) {
@@ -120,22 +129,29 @@ export async function adCampaignsScenario(acking: boolean): Promise<ScenarioResu
       process.stderr.write(`\n  ad-campaigns ${acking ? 'acking' : 'no acking'} @ ${rate}/s: ${t.why} (p99 ${t.p99} ms, cpu ${t.cpu.toFixed(0)}%)`);
       if (!t.sustained) break;
     }
-    const passed = trials.filter((t) => t.sustained);
-    const max = passed.length > 0 ? passed[passed.length - 1].rate : 0;
-    const values: Record<string, number> = { rawWrite, rawRespWrite: rawRespWriteRate, rawRead, maxSustained: max, firstFailed: trials.find((t) => !t.sustained)?.rate ?? NaN };
-    if (max > 0) {
-      for (const [label, rate] of [
-        ['full', max],
-        ['half', Math.round(max / 2)],
-      ] as const) {
-        const t = await trial(server, rate, LATENCY_MS, acking, n++);
-        process.stderr.write(`\n  ad-campaigns latency @ ${rate}/s: p50 ${t.p50} ms, p99 ${t.p99} ms (${t.why})`);
-        values[`${label}Rate`] = rate;
-        values[`${label}P50Ms`] = t.p50;
-        values[`${label}P99Ms`] = t.p99;
-        values[`${label}Cpu`] = t.cpu;
-        checks.push({ what: `window counts at ${rate}/s`, ok: t.windowsWrong === 0 && t.windowsChecked > 0, detail: `${t.windowsChecked - t.windowsWrong}/${t.windowsChecked} windows exact` });
+    // the longer latency run at the highest rate that passed must hold too; a rate at the edge can
+    // pass 22 s and not 42 s (the run fills Redis's memory and the machine's cores for longer):
+    // then the next rate down is tried, and the one that holds is the maximum
+    const passed = trials.filter((t) => t.sustained).reverse();
+    let max = 0;
+    for (const candidate of passed.slice(0, 3)) {
+      const t = await trial(server, candidate.rate, LATENCY_MS, acking, n++);
+      process.stderr.write(`\n  ad-campaigns latency @ ${candidate.rate}/s: p50 ${t.p50} ms, p99 ${t.p99} ms (${t.why})`);
+      if (!t.sustained) {
+        checks.push({ what: `${candidate.rate}/s for ${LATENCY_MS / 1000} s`, ok: false, detail: t.why });
+        continue;
       }
+      max = candidate.rate;
+      recordLatency(values, checks, 'full', t);
+      break;
+    }
+    values.maxSustained = max;
+    values.firstFailed = trials.find((t) => !t.sustained)?.rate ?? NaN;
+    if (max > 0) {
+      const half = Math.round(max / 2);
+      const t = await trial(server, half, LATENCY_MS, acking, n++);
+      process.stderr.write(`\n  ad-campaigns latency @ ${half}/s: p50 ${t.p50} ms, p99 ${t.p99} ms (${t.why})`);
+      recordLatency(values, checks, 'half', t);
     }
     for (const t of trials) checks.push({ what: `${t.rate}/s`, ok: t.sustained, detail: `${t.why}; p50 ${t.p50} ms, p99 ${t.p99} ms` });
     process.stderr.write('\n');
