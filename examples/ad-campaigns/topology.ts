@@ -5,7 +5,8 @@
  * write each window's count to Redis (a hash per window, and an entry on the `ad-windows` stream).
  *
  * Needs a Redis (AD_REDIS_URL, default redis://127.0.0.1:6379); a generator component writes
- * AD_RATE events/s (default 1000; 0: none, e.g. when `npm run bench` runs its own):
+ * AD_RATE events/s (default 1000; 0: none, e.g. when `npm run bench` runs its own); windows are
+ * AD_WINDOW_MS long (default 10000):
  *
  *   redis-server --port 6379 --save '' &
  *   npx squall local examples/ad-campaigns/topology.ts
@@ -52,5 +53,10 @@ export const config = {
 
 export default function adCampaigns(): TopologyBuilder {
   const env = process.env;
-  return buildAdCampaigns({ url: env.AD_REDIS_URL ?? 'redis://127.0.0.1:6379', stream: env.AD_STREAM ?? 'ad-events', rate: env.AD_RATE !== undefined ? Number(env.AD_RATE) : 1000 });
+  return buildAdCampaigns({
+    url: env.AD_REDIS_URL ?? 'redis://127.0.0.1:6379',
+    stream: env.AD_STREAM ?? 'ad-events',
+    rate: env.AD_RATE !== undefined ? Number(env.AD_RATE) : 1000,
+    windowMs: env.AD_WINDOW_MS !== undefined ? Number(env.AD_WINDOW_MS) : 10_000,
+  });
 }
