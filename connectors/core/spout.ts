@@ -33,6 +33,13 @@ export interface BrokerSpoutOptions {
   prefetch?: number;
   /** Most messages asked of the broker in one poll. Default: min(prefetch, 500). */
   pollBatch?: number;
+  /**
+   * After a poll that returned some messages but fewer than it asked for, wait this long before
+   * the next one, so that a steady stream is read in larger batches (fewer round trips, less CPU
+   * in the client and the server) at the cost of up to this much latency: Kafka's
+   * `fetch.max.wait.ms` seen from the client. Default 0 (poll again at once).
+   */
+  pollLingerMs?: number;
   /** Failures (fails and timeouts) a message may have before it is dead-lettered. Default 10. */
   maxRetries?: number;
   /** Delay before a failed message is emitted again: capped, jittered exponential. Default 100 ms to 10 s. */
@@ -150,6 +157,7 @@ export function checkSpoutOptions(system: string, o: BrokerSpoutOptions, more: r
     intOption('maxPending', o.maxPending, 1),
     intOption('prefetch', o.prefetch, 1),
     intOption('pollBatch', o.pollBatch, 1),
+    intOption('pollLingerMs', o.pollLingerMs, 0),
     intOption('maxRetries', o.maxRetries, 0),
     ...backoffProblems('retryBackoff', o.retryBackoff),
     ...backoffProblems('reconnectBackoff', o.reconnectBackoff),
@@ -206,6 +214,7 @@ export abstract class BrokerSpout<M extends SourceMessage, O extends BrokerSpout
   private maxPendingN = DEFAULT_MAX_PENDING;
   private maxRetriesN = DEFAULT_MAX_RETRIES;
   private pollBatchN = 500;
+  private pollLingerMs = 0;
   private guaranteeMode: Guarantee = 'at-least-once';
   private dlStream = true;
   private dlBroker = true;
@@ -266,6 +275,7 @@ export abstract class BrokerSpout<M extends SourceMessage, O extends BrokerSpout
     this.maxPendingN = limits.maxPending;
     const prefetch = limits.prefetch;
     this.pollBatchN = Math.min(o.pollBatch ?? 500, prefetch);
+    this.pollLingerMs = o.pollLingerMs ?? 0;
     this.maxRetriesN = o.maxRetries ?? DEFAULT_MAX_RETRIES;
     this.buffer = new BoundedQueue(prefetch);
     this.reconnect = new Backoff(o.reconnectBackoff ?? DEFAULT_RECONNECT, random);
@@ -566,7 +576,10 @@ export abstract class BrokerSpout<M extends SourceMessage, O extends BrokerSpout
       if (batch.length === 0 && !adapter.pollBlocks) {
         await this.pauses.wait(idleMs);
         idleMs = Math.min(IDLE_MAX_MS, idleMs * 2);
-      } else idleMs = IDLE_MIN_MS;
+      } else {
+        idleMs = IDLE_MIN_MS;
+        if (this.pollLingerMs > 0 && batch.length > 0 && batch.length < room) await this.pauses.wait(this.pollLingerMs);
+      }
     }
   }
 

