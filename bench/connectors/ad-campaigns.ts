@@ -10,6 +10,7 @@
  * 3. Window latency (window end → count in Redis) p50/p99 at the maximum and at half of it.
  */
 import { fork } from 'node:child_process';
+import type Redis from 'ioredis';
 import * as path from 'node:path';
 import { buildAdCampaigns } from '../../examples/ad-campaigns/topology';
 import { adCatalog, EventMaker } from '../../examples/ad-campaigns/events';
@@ -62,7 +63,7 @@ interface Trial {
   cpu: number;
 }
 
-async function trial(server: RedisServer, rate: number, ms: number, acking: boolean, n: number): Promise<Trial> {
+async function trial(server: RedisServer, redis: Redis, rate: number, ms: number, acking: boolean, n: number): Promise<Trial> {
   const stream = `ad-events-${n}`;
   const resultStream = `ad-windows-${n}`;
   const config: TopologyConfig = acking
@@ -79,6 +80,9 @@ async function trial(server: RedisServer, rate: number, ms: number, acking: bool
     report = await runGenerator({ url: server.url, stream, resultStream, rate, durationMs: ms, windowMs: WINDOW_MS, drainMs: WINDOW_MS + 3000 });
   } finally {
     await run.close();
+    // each trial's stream holds up to 2M entries: left behind they grew Redis past 3 GB by the
+    // last trials (UNLINK frees them in Redis's background thread)
+    await redis.unlink(stream, resultStream).catch(() => undefined);
   }
   const cpu = meter.percents()[0];
   const full = Object.keys(report.expected).filter((k) => {
@@ -124,7 +128,7 @@ export async function adCampaignsScenario(acking: boolean): Promise<ScenarioResu
     const trials: Trial[] = [];
     let n = 0;
     for (const rate of LADDER) {
-      const t = await trial(server, rate, TRIAL_MS, acking, n++);
+      const t = await trial(server, redis, rate, TRIAL_MS, acking, n++);
       trials.push(t);
       process.stderr.write(`\n  ad-campaigns ${acking ? 'acking' : 'no acking'} @ ${rate}/s: ${t.why} (p99 ${t.p99} ms, cpu ${t.cpu.toFixed(0)}%)`);
       if (!t.sustained) break;
@@ -135,7 +139,7 @@ export async function adCampaignsScenario(acking: boolean): Promise<ScenarioResu
     const passed = trials.filter((t) => t.sustained).reverse();
     let max = 0;
     for (const candidate of passed.slice(0, 3)) {
-      const t = await trial(server, candidate.rate, LATENCY_MS, acking, n++);
+      const t = await trial(server, redis, candidate.rate, LATENCY_MS, acking, n++);
       process.stderr.write(`\n  ad-campaigns latency @ ${candidate.rate}/s: p50 ${t.p50} ms, p99 ${t.p99} ms (${t.why})`);
       if (!t.sustained) {
         checks.push({ what: `${candidate.rate}/s for ${LATENCY_MS / 1000} s`, ok: false, detail: t.why });
@@ -149,7 +153,7 @@ export async function adCampaignsScenario(acking: boolean): Promise<ScenarioResu
     values.firstFailed = trials.find((t) => !t.sustained)?.rate ?? NaN;
     if (max > 0) {
       const half = Math.round(max / 2);
-      const t = await trial(server, half, LATENCY_MS, acking, n++);
+      const t = await trial(server, redis, half, LATENCY_MS, acking, n++);
       process.stderr.write(`\n  ad-campaigns latency @ ${half}/s: p50 ${t.p50} ms, p99 ${t.p99} ms (${t.why})`);
       recordLatency(values, checks, 'half', t);
     }
