@@ -47,8 +47,11 @@ export class RespWriter {
     });
   }
 
-  /** Sends `n` commands (already RESP-encoded, concatenated); resolves when their `n` replies arrived. */
-  send(commands: string, n: number): Promise<void> {
+  /**
+   * Sends `n` commands (already RESP-encoded, concatenated); resolves when their `n` replies
+   * arrived. A Buffer is not copied: it must not change until then.
+   */
+  send(commands: string | Buffer, n: number): Promise<void> {
     if (this.failure) return Promise.reject(this.failure);
     this.expected += n;
     this.socket.write(commands);
